@@ -1,0 +1,307 @@
+"""The in-memory reference repository: for tests, demos and as the executable specification
+of the repository contract (P7)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+import attrs
+
+from deskcore.adapters._rules import check_new, check_stored, restored, trashed
+from deskcore.errors import DuplicateError, NotFoundError, ReferenceClaimedError
+from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
+
+__all__ = ["InMemoryTicketRepository", "InMemoryUnitOfWork"]
+
+_RELEASED = object()
+
+
+@attrs.define
+class _State:
+    tickets: dict[str, Ticket] = attrs.Factory(dict)
+    numbers: dict[int, str] = attrs.Factory(dict)
+    claims: dict[ExternalReference, str] = attrs.Factory(dict)
+    contacts: dict[str, Contact] = attrs.Factory(dict)
+    last_number: int = 0
+
+
+class _Transaction:
+    """A repository view over the committed state plus this transaction's pending writes."""
+
+    def __init__(self, state: _State) -> None:
+        self._state = state
+        self._tickets: dict[str, Ticket] = {}
+        self._numbers: dict[int, str] = {}
+        self._claims: dict[ExternalReference, str | object] = {}
+        self._contacts: dict[str, Contact] = {}
+        self._last_number = state.last_number
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _ticket(self, ticket_id: str) -> Ticket | None:
+        found = self._tickets.get(ticket_id)
+        return found if found is not None else self._state.tickets.get(ticket_id)
+
+    def _owner(self, reference: ExternalReference) -> str | None:
+        owner = self._claims.get(reference)
+        if owner is _RELEASED:
+            return None
+        if owner is not None:
+            assert isinstance(owner, str)
+            return owner
+        return self._state.claims.get(reference)
+
+    def _all(self) -> Iterator[Ticket]:
+        yield from self._tickets.values()
+        for ticket_id, ticket in self._state.tickets.items():
+            if ticket_id not in self._tickets:
+                yield ticket
+
+    def get(self, ticket_id: str) -> Ticket:
+        ticket = self._ticket(ticket_id)
+        if ticket is None:
+            raise NotFoundError("ticket", ticket_id)
+        return ticket
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        return [self.get(ticket_id) for ticket_id in ticket_ids]
+
+    def find_by_number(self, number: int) -> Ticket | None:
+        ticket_id = self._numbers.get(number) or self._state.numbers.get(number)
+        return None if ticket_id is None else self._ticket(ticket_id)
+
+    def find_by_reference(self, reference: ExternalReference) -> Ticket | None:
+        owner = self._owner(reference)
+        return None if owner is None else self._ticket(owner)
+
+    def search(self, query: TicketQuery) -> list[Ticket]:
+        found = [
+            ticket
+            for ticket in self._all()
+            if query.matches(
+                ticket, self.get_contact(ticket.contact_id) if query.needs_contact else None
+            )
+        ]
+        found.sort(key=TicketQuery.order_key)
+        return found[: query.limit]
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        found = self._contacts.get(contact_id)
+        return found if found is not None else self._state.contacts.get(contact_id)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def next_number(self) -> int:
+        self._last_number += 1
+        return self._last_number
+
+    def add(self, ticket: Ticket) -> Ticket:
+        existing = self._ticket(ticket.id)
+        check_new(ticket, None if existing is None else existing.version)
+        owner = self._numbers.get(ticket.number) or self._state.numbers.get(ticket.number)
+        if owner is not None:
+            raise DuplicateError("ticket number", ticket.number)
+        stored = attrs.evolve(ticket, version=1)
+        self._write(stored, previous=None)
+        self._numbers[ticket.number] = ticket.id
+        self._last_number = max(self._last_number, ticket.number)
+        return stored
+
+    def save(self, ticket: Ticket) -> Ticket:
+        previous = self._ticket(ticket.id)
+        check_stored(ticket, previous)
+        assert previous is not None
+        stored = attrs.evolve(ticket, version=ticket.version + 1)
+        self._write(stored, previous=previous)
+        return stored
+
+    def trash(
+        self,
+        ticket_id: str,
+        *,
+        at: datetime,
+        expected_version: int,
+        merged_into: str | None = None,
+    ) -> Ticket:
+        return self.save(trashed(self.get(ticket_id), at, expected_version, merged_into))
+
+    def restore(self, ticket_id: str, *, expected_version: int) -> Ticket:
+        return self.save(restored(self.get(ticket_id), expected_version))
+
+    def save_contact(self, contact: Contact) -> None:
+        self._contacts[contact.id] = contact
+
+    def _write(self, ticket: Ticket, previous: Ticket | None) -> None:
+        if previous is not None and previous.number != ticket.number:
+            raise DuplicateError("change of ticket number", ticket.number)
+        new_refs = set(ticket.all_references())
+        old_refs = set() if previous is None else set(previous.all_references())
+        for reference in new_refs - old_refs:
+            owner = self._owner(reference)
+            if owner is not None and owner != ticket.id:
+                raise ReferenceClaimedError(str(reference), ticket.id, owner)
+        for reference in old_refs - new_refs:
+            self._claims[reference] = _RELEASED
+        for reference in new_refs - old_refs:
+            self._claims[reference] = ticket.id
+        self._tickets[ticket.id] = ticket
+
+    def _apply(self) -> None:
+        state = self._state
+        state.tickets.update(self._tickets)
+        state.numbers.update(self._numbers)
+        state.contacts.update(self._contacts)
+        for reference, owner in self._claims.items():
+            if owner is _RELEASED:
+                state.claims.pop(reference, None)
+            else:
+                assert isinstance(owner, str)
+                state.claims[reference] = owner
+        state.last_number = max(state.last_number, self._last_number)
+
+
+class InMemoryUnitOfWork:
+    """A transaction on an :class:`InMemoryTicketRepository`.
+
+    Units of work on the same repository are serialised by a lock held from ``__enter__``
+    to ``__exit__``, which is how SQLite's ``BEGIN IMMEDIATE`` behaves too.
+    """
+
+    def __init__(self, repository: InMemoryTicketRepository) -> None:
+        self._repository = repository
+        self._transaction: _Transaction | None = None
+
+    @property
+    def tickets(self) -> _Transaction:
+        """The repository bound to this transaction."""
+        if self._transaction is None:
+            raise RuntimeError("use the unit of work in a 'with' block")
+        return self._transaction
+
+    def __enter__(self) -> Self:
+        self._repository._lock.acquire()
+        self._transaction = _Transaction(self._repository._state)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._transaction = None
+        self._repository._lock.release()
+
+    def commit(self) -> None:
+        """Apply every pending write at once; the unit of work can go on afterwards."""
+        transaction = self.tickets
+        transaction._apply()
+        self._transaction = _Transaction(self._repository._state)
+
+    def rollback(self) -> None:
+        """Drop every pending write."""
+        self.tickets  # noqa: B018 - raises outside a 'with' block
+        self._transaction = _Transaction(self._repository._state)
+
+
+class InMemoryTicketRepository:
+    """Tickets in Python dicts: fast, thread-safe, gone when the process ends.
+
+    Implements :class:`deskcore.ports.TicketStore`. Each method called on the repository
+    itself runs in a unit of work of its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._state = _State()
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        """Begin a transaction."""
+        return InMemoryUnitOfWork(self)
+
+    def _read(self) -> _Transaction:
+        return _Transaction(self._state)
+
+    def get(self, ticket_id: str) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.get`."""
+        with self._lock:
+            return self._read().get(ticket_id)
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        """See :meth:`deskcore.ports.TicketRepository.get_many`."""
+        with self._lock:
+            return self._read().get_many(ticket_ids)
+
+    def find_by_number(self, number: int) -> Ticket | None:
+        """See :meth:`deskcore.ports.TicketRepository.find_by_number`."""
+        with self._lock:
+            return self._read().find_by_number(number)
+
+    def find_by_reference(self, reference: ExternalReference) -> Ticket | None:
+        """See :meth:`deskcore.ports.TicketRepository.find_by_reference`."""
+        with self._lock:
+            return self._read().find_by_reference(reference)
+
+    def search(self, query: TicketQuery) -> list[Ticket]:
+        """See :meth:`deskcore.ports.TicketRepository.search`."""
+        with self._lock:
+            return self._read().search(query)
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        """See :meth:`deskcore.ports.TicketRepository.get_contact`."""
+        with self._lock:
+            return self._read().get_contact(contact_id)
+
+    def next_number(self) -> int:
+        """See :meth:`deskcore.ports.TicketRepository.next_number`."""
+        with self.unit_of_work() as uow:
+            number = uow.tickets.next_number()
+            uow.commit()
+            return number
+
+    def add(self, ticket: Ticket) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.add`."""
+        with self.unit_of_work() as uow:
+            stored = uow.tickets.add(ticket)
+            uow.commit()
+            return stored
+
+    def save(self, ticket: Ticket) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.save`."""
+        with self.unit_of_work() as uow:
+            stored = uow.tickets.save(ticket)
+            uow.commit()
+            return stored
+
+    def trash(
+        self,
+        ticket_id: str,
+        *,
+        at: datetime,
+        expected_version: int,
+        merged_into: str | None = None,
+    ) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.trash`."""
+        with self.unit_of_work() as uow:
+            stored = uow.tickets.trash(
+                ticket_id, at=at, expected_version=expected_version, merged_into=merged_into
+            )
+            uow.commit()
+            return stored
+
+    def restore(self, ticket_id: str, *, expected_version: int) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.restore`."""
+        with self.unit_of_work() as uow:
+            stored = uow.tickets.restore(ticket_id, expected_version=expected_version)
+            uow.commit()
+            return stored
+
+    def save_contact(self, contact: Contact) -> None:
+        """See :meth:`deskcore.ports.TicketRepository.save_contact`."""
+        with self.unit_of_work() as uow:
+            uow.tickets.save_contact(contact)
+            uow.commit()

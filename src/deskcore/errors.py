@@ -1,0 +1,222 @@
+"""The error hierarchy (P5).
+
+Every error deskcore raises is a :class:`DeskcoreError`. Each class has a stable ``code``
+(a short snake_case string a host can match on, log, or translate) and structured
+``details`` (a plain mapping, safe to serialise). Where a builtin exception has the same
+meaning, the class also subclasses it, so ``except ValueError`` and ``except LookupError``
+keep working for callers who do not know deskcore.
+
+Codes are part of the public API: they never change once released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+__all__ = [
+    "ConcurrencyError",
+    "DeskcoreError",
+    "DuplicateError",
+    "InvalidModelError",
+    "InvalidTransitionError",
+    "NaiveDatetimeError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ReferenceClaimedError",
+    "SchemaVersionError",
+    "StorageError",
+    "TimeOrderError",
+    "UnknownValueError",
+]
+
+
+class DeskcoreError(Exception):
+    """Root of every error deskcore raises.
+
+    Attributes:
+        code: Stable machine-readable code of the error class.
+        message: Human-readable explanation.
+        details: Structured, serialisable details (field names, ids, versions).
+    """
+
+    code: ClassVar[str] = "deskcore_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: Mapping[str, Any] = MappingProxyType(dict(details))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"code", "message", "details"}``, ready for a JSON error response."""
+        return {"code": self.code, "message": self.message, "details": dict(self.details)}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only details do not survive the default pickling of exceptions, and errors
+        # cross process boundaries (multiprocessing workers, task queues).
+        return (_rebuild, (type(self), self.message, dict(self.details)))
+
+
+def _rebuild(cls: type[DeskcoreError], message: str, details: dict[str, Any]) -> DeskcoreError:
+    error = cls.__new__(cls)
+    DeskcoreError.__init__(error, message, **details)
+    for key, value in details.items():
+        setattr(error, key, value)
+    return error
+
+
+class InvalidModelError(DeskcoreError, ValueError):
+    """A model was constructed (or evolved) with an invalid value.
+
+    Attributes:
+        model: Name of the model class.
+        field: Name of the offending field.
+    """
+
+    code = "invalid_model"
+
+    def __init__(self, model: str, field: str, reason: str, **details: Any) -> None:
+        super().__init__(f"{model}.{field}: {reason}", model=model, field=field, **details)
+        self.model = model
+        self.field = field
+
+
+class NaiveDatetimeError(InvalidModelError):
+    """A datetime without a time zone was given where an aware one is required (T1)."""
+
+    code = "naive_datetime"
+
+
+class UnknownValueError(InvalidModelError):
+    """A value is not one of the allowed values (an unknown status, say).
+
+    Attributes:
+        value: The rejected value.
+        allowed: The allowed values.
+    """
+
+    code = "unknown_value"
+
+    def __init__(self, model: str, field: str, value: object, allowed: tuple[str, ...]) -> None:
+        super().__init__(
+            model,
+            field,
+            f"unknown value {value!r}; expected one of {', '.join(allowed)}",
+            value=repr(value),
+            allowed=allowed,
+        )
+        self.value = value
+        self.allowed = allowed
+
+
+class InvalidTransitionError(DeskcoreError, ValueError):
+    """A status change that the lifecycle table (L1) does not allow."""
+
+    code = "invalid_transition"
+
+    def __init__(self, ticket_id: str, from_status: str, to_status: str) -> None:
+        super().__init__(
+            f"ticket {ticket_id}: cannot change from {from_status} to {to_status}",
+            ticket_id=ticket_id,
+            from_status=from_status,
+            to_status=to_status,
+        )
+        self.ticket_id = ticket_id
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+class TimeOrderError(DeskcoreError, ValueError):
+    """An operation was given a ``now`` earlier than a time already recorded on the ticket."""
+
+    code = "time_order"
+
+
+class NotFoundError(DeskcoreError, LookupError):
+    """A ticket, contact or other record does not exist."""
+
+    code = "not_found"
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key!r} not found", kind=kind, key=str(key))
+        self.kind = kind
+        self.key = key
+
+
+class ConcurrencyError(DeskcoreError):
+    """A save carried a stale version: someone else changed the ticket first.
+
+    Nothing was written. Reload the ticket, re-apply the change and save again.
+    """
+
+    code = "concurrency_conflict"
+
+    def __init__(self, ticket_id: str, expected_version: int, actual_version: int | None) -> None:
+        found = "it no longer exists" if actual_version is None else f"found {actual_version}"
+        super().__init__(
+            f"ticket {ticket_id}: expected version {expected_version}, {found}",
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actual_version=actual_version,
+        )
+        self.ticket_id = ticket_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class ReferenceClaimedError(DeskcoreError):
+    """An external reference is already claimed by another ticket (T6, P3)."""
+
+    code = "reference_claimed"
+
+    def __init__(self, reference: str, ticket_id: str, claimed_by: str | None) -> None:
+        super().__init__(
+            f"external reference {reference} is already claimed by ticket {claimed_by}",
+            reference=reference,
+            ticket_id=ticket_id,
+            claimed_by=claimed_by,
+        )
+        self.reference = reference
+        self.ticket_id = ticket_id
+        self.claimed_by = claimed_by
+
+
+class DuplicateError(DeskcoreError):
+    """A record with the same unique key exists already (a ticket number, say)."""
+
+    code = "duplicate"
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key!r} exists already", kind=kind, key=str(key))
+        self.kind = kind
+        self.key = key
+
+
+class PermissionDeniedError(DeskcoreError, PermissionError):
+    """The actor lacks a permission or role the operation requires (T7)."""
+
+    code = "permission_denied"
+
+    def __init__(self, actor_id: str, missing: str, operation: str) -> None:
+        super().__init__(
+            f"actor {actor_id} lacks {missing!r}, required to {operation}",
+            actor_id=actor_id,
+            missing=missing,
+            operation=operation,
+        )
+        self.actor_id = actor_id
+        self.missing = missing
+        self.operation = operation
+
+
+class StorageError(DeskcoreError):
+    """A storage driver failed; the driver's error is chained as ``__cause__``."""
+
+    code = "storage_error"
+
+
+class SchemaVersionError(StorageError):
+    """The database schema is newer than this version of deskcore understands."""
+
+    code = "schema_version"

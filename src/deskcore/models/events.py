@@ -1,0 +1,109 @@
+"""Domain events (P4): what changed, as values a host can store or publish.
+
+Every event names the ticket it concerns and the instant it happened (``at``, the ``now``
+the change was made with). ``name`` is a stable string for logs and message buses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, TypeAlias
+
+import attrs
+
+from deskcore.models._validate import aware, identifier
+from deskcore.models.enums import TicketStatus
+from deskcore.models.refs import ExternalReference
+
+__all__ = [
+    "DomainEvent",
+    "FirstResponseRecorded",
+    "ItemAppended",
+    "ItemRevised",
+    "ReferenceConflict",
+    "StatusChanged",
+    "TicketCreated",
+]
+
+
+@attrs.frozen(kw_only=True)
+class _Event:
+    name: ClassVar[str]
+
+    ticket_id: str = attrs.field(validator=identifier)
+    at: datetime = attrs.field(validator=aware)
+
+
+@attrs.frozen(kw_only=True)
+class TicketCreated(_Event):
+    """A ticket was created."""
+
+    name: ClassVar[str] = "ticket.created"
+
+    number: int
+    reference: ExternalReference | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemAppended(_Event):
+    """A thread item was added to a ticket."""
+
+    name: ClassVar[str] = "ticket.item_appended"
+
+    item_id: str
+    reference: ExternalReference | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemRevised(_Event):
+    """An edited message was stored as a new revision of the same item (P3)."""
+
+    name: ClassVar[str] = "ticket.item_revised"
+
+    item_id: str
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class StatusChanged(_Event):
+    """A ticket's status changed (L1), with the reason (``reopened_by_customer``, ``agent``)."""
+
+    name: ClassVar[str] = "ticket.status_changed"
+
+    from_status: TicketStatus
+    to_status: TicketStatus
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class FirstResponseRecorded(_Event):
+    """The first public agent reply was recorded (L4)."""
+
+    name: ClassVar[str] = "ticket.first_response_recorded"
+
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ReferenceConflict(_Event):
+    """An event reused a claimed external reference with different content (P3).
+
+    Nothing was written: the host decides (a platform reusing ids, a bug upstream).
+    """
+
+    name: ClassVar[str] = "intake.reference_conflict"
+
+    reference: ExternalReference
+    stored_digest: str | None
+    received_digest: str
+
+
+DomainEvent: TypeAlias = (
+    TicketCreated
+    | ItemAppended
+    | ItemRevised
+    | StatusChanged
+    | FirstResponseRecorded
+    | ReferenceConflict
+)
+"""Any domain event. Later capabilities (merge, sync, CRM) add their own."""

@@ -1,0 +1,114 @@
+"""Ticket search criteria, with the reference semantics every repository must follow (P2)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from deskcore.errors import InvalidModelError
+from deskcore.models._validate import instance_of
+from deskcore.models.parties import Contact
+from deskcore.models.ticket import Ticket
+
+__all__ = ["TicketQuery", "epoch_micros", "fold"]
+
+MAX_LIMIT = 1000
+
+
+def fold(text: str) -> str:
+    """Normalise text for comparison: Unicode NFKC, case folding, surrounding space trimmed.
+
+    Full-width and half-width forms compare equal (``ＡＢＣ`` = ``abc``), as do cases.
+    """
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _criterion(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not fold(value) or len(value) > 1000:
+        raise InvalidModelError(
+            "TicketQuery", attribute.name, "a search term must be a non-blank string (≤1000)"
+        )
+
+
+def _limit(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_LIMIT:
+        raise InvalidModelError("TicketQuery", "limit", f"must be an int in 1..{MAX_LIMIT}")
+
+
+def _departments(value: Iterable[str] | str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return frozenset({value})
+    return frozenset(value)
+
+
+@attrs.frozen(kw_only=True)
+class TicketQuery:
+    """What to search for. Criteria combine with AND; unset criteria match everything.
+
+    Semantics (every repository must give the same answer; the contract suite checks it):
+
+    - ``number``: the ticket number, exactly.
+    - ``subject``: the folded keyword occurs in the folded subject (see :func:`fold`).
+    - ``contact_email``: the folded email equals the contact's folded email.
+    - ``contact_name``: the folded name occurs in the contact's folded name.
+    - ``department_ids``: the ticket is in one of these departments.
+    - trashed tickets are left out unless ``include_trashed``.
+    - results are ordered newest first (``created_at``, then ``number``, descending) and cut
+      to ``limit``.
+    """
+
+    number: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(instance_of(int))
+    )
+    subject: str | None = attrs.field(default=None, validator=_criterion)
+    contact_email: str | None = attrs.field(default=None, validator=_criterion)
+    contact_name: str | None = attrs.field(default=None, validator=_criterion)
+    department_ids: frozenset[str] | None = attrs.field(default=None, converter=_departments)
+    include_trashed: bool = attrs.field(default=False, validator=instance_of(bool))
+    limit: int = attrs.field(default=50, validator=_limit)
+
+    @property
+    def needs_contact(self) -> bool:
+        """True when matching needs the ticket's contact."""
+        return self.contact_email is not None or self.contact_name is not None
+
+    def matches(self, ticket: Ticket, contact: Contact | None) -> bool:
+        """The reference predicate: does ``ticket`` (with its ``contact``) match?"""
+        if ticket.is_trashed and not self.include_trashed:
+            return False
+        if self.number is not None and ticket.number != self.number:
+            return False
+        if self.department_ids is not None and ticket.department_id not in self.department_ids:
+            return False
+        if self.subject is not None and fold(self.subject) not in fold(ticket.subject):
+            return False
+        if self.contact_email is not None and (
+            contact is None
+            or contact.email is None
+            or fold(contact.email) != fold(self.contact_email)
+        ):
+            return False
+        return self.contact_name is None or (
+            contact is not None and fold(self.contact_name) in fold(contact.name)
+        )
+
+    @staticmethod
+    def order_key(ticket: Ticket) -> tuple[int, int]:
+        """Sort key of the result order (ascending key = newest first)."""
+        return (-epoch_micros(ticket.created_at), -ticket.number)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_micros(moment: datetime) -> int:
+    """Whole microseconds since the Unix epoch: an exact, time-zone-free instant."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)

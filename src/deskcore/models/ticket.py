@@ -1,0 +1,192 @@
+"""The ticket (T2) and its derived views (L3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeAlias
+
+import attrs
+
+from deskcore.errors import InvalidModelError, NotFoundError
+from deskcore.models import enums
+from deskcore.models._frozen import FrozenMap
+from deskcore.models._validate import (
+    aware,
+    identifier,
+    instance_of,
+    member,
+    non_negative_duration,
+    non_negative_int,
+    optional_aware,
+    optional_identifier,
+    positive_int,
+    text,
+    tuple_of,
+)
+from deskcore.models.enums import Channel, Classification, Direction, Priority, TicketStatus
+from deskcore.models.refs import ExternalReference
+from deskcore.models.thread import Attachment, Comment, Message, ThreadItem
+
+__all__ = ["CustomValue", "Ticket"]
+
+CustomValue: TypeAlias = str | int | float | bool | None
+"""A custom field value: a JSON scalar."""
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _custom_fields(value: Mapping[str, CustomValue] | None) -> FrozenMap[str, CustomValue]:
+    if isinstance(value, FrozenMap):
+        return value
+    return FrozenMap(value)
+
+
+def _check_custom_fields(instance: Ticket, attribute: attrs.Attribute[Any], value: object) -> None:
+    assert isinstance(value, FrozenMap)
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or len(key) > 255:
+            raise InvalidModelError("Ticket", "custom_fields", f"bad custom field name {key!r}")
+        if not isinstance(item, _SCALARS):
+            raise InvalidModelError(
+                "Ticket",
+                "custom_fields",
+                f"custom field {key!r} holds a {type(item).__name__}; use a JSON scalar",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Ticket:
+    """A support ticket (問い合わせ): an immutable value (T1, T2).
+
+    Change a ticket with the policy functions (:mod:`deskcore.policies.lifecycle`) or
+    :func:`attrs.evolve`, which re-runs every validator. ``version`` is the stored version for
+    optimistic concurrency: 0 for a ticket not yet stored; a repository raises it on each save.
+
+    Invariants checked at construction:
+
+    - ``on_hold_since`` is set exactly when the status is on hold, ``closed_at`` exactly when
+      it is closed;
+    - a ticket merged into another is also trashed;
+    - thread item ids are unique, and the thread is ordered by creation time;
+    - no external reference appears twice among the ticket's and its items' references.
+    """
+
+    id: str = attrs.field(validator=identifier)
+    number: int = attrs.field(validator=positive_int)
+    department_id: str = attrs.field(validator=identifier)
+    subject: str = attrs.field(default="", validator=text(1000))
+    status: TicketStatus = attrs.field(
+        default=TicketStatus.OPEN, converter=enums.to_status, validator=member(TicketStatus)
+    )
+    priority: Priority = attrs.field(
+        default=Priority.MEDIUM, converter=enums.to_priority, validator=member(Priority)
+    )
+    classification: Classification | None = attrs.field(
+        default=None, validator=attrs.validators.optional(instance_of(Classification))
+    )
+    channel: Channel = attrs.field(validator=instance_of(Channel))
+    contact_id: str = attrs.field(validator=identifier)
+    account_id: str | None = attrs.field(default=None, validator=optional_identifier)
+    product_name: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(text(1000))
+    )
+    assignee_id: str | None = attrs.field(default=None, validator=optional_identifier)
+    created_at: datetime = attrs.field(validator=aware)
+    first_responded_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    on_hold_time: timedelta = attrs.field(default=timedelta(0), validator=non_negative_duration)
+    on_hold_since: datetime | None = attrs.field(default=None, validator=optional_aware)
+    closed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    custom_fields: FrozenMap[str, CustomValue] = attrs.field(
+        factory=FrozenMap, converter=_custom_fields, validator=_check_custom_fields
+    )
+    thread: tuple[ThreadItem, ...] = attrs.field(
+        default=(), validator=tuple_of((Message, Comment, Attachment))
+    )
+    external_refs: tuple[ExternalReference, ...] = attrs.field(
+        default=(), validator=tuple_of(ExternalReference)
+    )
+    merged_into: str | None = attrs.field(default=None, validator=optional_identifier)
+    trashed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    version: int = attrs.field(default=0, validator=non_negative_int)
+
+    def __attrs_post_init__(self) -> None:
+        def bad(field: str, reason: str) -> InvalidModelError:
+            return InvalidModelError("Ticket", field, f"ticket {self.id}: {reason}")
+
+        if (self.status is TicketStatus.ON_HOLD) != (self.on_hold_since is not None):
+            raise bad("on_hold_since", "must be set exactly when the status is on_hold")
+        if (self.status is TicketStatus.CLOSED) != (self.closed_at is not None):
+            raise bad("closed_at", "must be set exactly when the status is closed")
+        if self.merged_into is not None and self.trashed_at is None:
+            raise bad("trashed_at", "a ticket merged into another must be trashed")
+        if self.merged_into == self.id:
+            raise bad("merged_into", "a ticket cannot be merged into itself")
+        ids: set[str] = set()
+        previous: datetime | None = None
+        for item in self.thread:
+            if item.id in ids:
+                raise bad("thread", f"thread item id {item.id!r} appears twice")
+            ids.add(item.id)
+            if previous is not None and item.created_at < previous:
+                raise bad("thread", f"thread item {item.id!r} is out of creation-time order")
+            previous = item.created_at
+        refs = self.all_references()
+        if len(set(refs)) != len(refs):
+            raise bad("external_refs", "an external reference appears twice")
+
+    # -- derived views -------------------------------------------------------------------------
+
+    @property
+    def is_trashed(self) -> bool:
+        """True when the ticket is in the trash (deleted, or merged into another, M6)."""
+        return self.trashed_at is not None
+
+    @property
+    def needs_action(self) -> bool:
+        """The seeds' second vocabulary (L3): derived, never stored.
+
+        True when the ticket is not closed and either no agent has replied yet, or the customer
+        wrote again after the last agent reply. "Agent reply" means a public outbound message;
+        the thread's order decides what came after what.
+        """
+        if self.status is TicketStatus.CLOSED:
+            return False
+        for item in reversed(self.thread):
+            if isinstance(item, Message):
+                if item.is_public_reply:
+                    return False
+                if item.direction is Direction.INBOUND:
+                    return True
+        return True
+
+    def all_references(self) -> tuple[ExternalReference, ...]:
+        """The ticket's own references followed by every message's reference (T6)."""
+        refs = list(self.external_refs)
+        refs.extend(
+            item.external_ref
+            for item in self.thread
+            if isinstance(item, Message) and item.external_ref is not None
+        )
+        return tuple(refs)
+
+    def on_hold_time_at(self, now: datetime) -> timedelta:
+        """Total time on hold up to ``now``, counting a hold still in progress (L4)."""
+        if self.on_hold_since is None or now <= self.on_hold_since:
+            return self.on_hold_time
+        return self.on_hold_time + (now - self.on_hold_since)
+
+    def messages(self) -> Iterator[Message]:
+        """The thread's messages, in thread order."""
+        return (item for item in self.thread if isinstance(item, Message))
+
+    def item(self, item_id: str) -> ThreadItem:
+        """The thread item with ``item_id``.
+
+        Raises:
+            NotFoundError: No such item on this ticket.
+        """
+        for item in self.thread:
+            if item.id == item_id:
+                return item
+        raise NotFoundError("thread item", item_id)

@@ -1,0 +1,241 @@
+"""The :class:`Desk`: use cases that load through the ports, decide with the policies, and
+write in one unit of work (the functional core's thin shell)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from deskcore.errors import ConcurrencyError, ReferenceClaimedError, TimeOrderError
+from deskcore.models import (
+    DeskSettings,
+    DomainEvent,
+    InboundMessage,
+    ReferenceConflict,
+    Ticket,
+    TicketStatus,
+)
+from deskcore.models._validate import is_aware
+from deskcore.policies import (
+    IntakeAction,
+    IntakeRoute,
+    TicketChange,
+    append_inbound,
+    change_status,
+    open_ticket,
+    revise_message,
+    route_intake,
+)
+from deskcore.ports import Clock, IdGenerator, TicketRepository, TicketStore
+from deskcore.service.runtime import SystemClock, UuidIds
+
+__all__ = ["Desk", "IntakeResult"]
+
+MAX_MERGE_CHAIN = 64
+
+
+@attrs.frozen(kw_only=True)
+class IntakeResult:
+    """What :meth:`Desk.receive` did with one inbound message.
+
+    Attributes:
+        action: ``create``, ``append``, ``duplicate``, ``revise`` or ``conflict``.
+        reason: Stable reason code of the routing decision.
+        explanation: One sentence saying why, for logs and activity views.
+        ticket: The ticket as stored after the intake (as found, for ``duplicate`` and
+            ``conflict``).
+        item_id: The thread item the message became, or the one it matched.
+        events: Domain events of the change, in order (P4); empty for a duplicate.
+    """
+
+    action: IntakeAction
+    reason: str
+    explanation: str
+    ticket: Ticket | None
+    item_id: str | None
+    events: tuple[DomainEvent, ...]
+
+    @property
+    def changed(self) -> bool:
+        """True when intake wrote something."""
+        return self.action in {IntakeAction.CREATE, IntakeAction.APPEND, IntakeAction.REVISE}
+
+
+class Desk:
+    """The support desk's use cases over a ticket store.
+
+    Args:
+        store: Where tickets live (:class:`deskcore.adapters.InMemoryTicketRepository`,
+            :class:`deskcore.adapters.SQLiteTicketRepository`, or the host's own).
+        settings: How new tickets are filed.
+        clock: Source of ``now``; the system clock in UTC by default.
+        ids: Source of new ids; random UUIDs by default.
+        max_attempts: How often a use case is retried when a concurrent writer wins a race
+            (a :class:`~deskcore.errors.ConcurrencyError` or a lost reference claim).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: TicketStore,
+        settings: DeskSettings,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        max_attempts: int = 3,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.store = store
+        self.settings = settings
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.ids: IdGenerator = ids if ids is not None else UuidIds()
+        self.max_attempts = max_attempts
+
+    def _now(self) -> datetime:
+        now = self.clock.now()
+        if not is_aware(now):
+            raise TimeOrderError("the clock returned a naive datetime", clock=repr(self.clock))
+        return now
+
+    # -- intake --------------------------------------------------------------------------------
+
+    def receive(self, message: InboundMessage) -> IntakeResult:
+        """Take in one inbound message, idempotently (P3).
+
+        Creates a ticket, appends to the ticket that the message's conversation already has,
+        stores an edit as a revision, or recognises a redelivery and does nothing. The same
+        message received twice (a webhook retried, two workers racing) gives one ticket and
+        one thread item. The same reference with other content and no edit flag is reported
+        as a ``conflict`` with a :class:`~deskcore.models.ReferenceConflict` event, and
+        nothing is written.
+        """
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._receive_once(message)
+            except (ConcurrencyError, ReferenceClaimedError):
+                # Another writer claimed the reference or changed the ticket between our read
+                # and our write; routing again sees its result.
+                if attempt == self.max_attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _receive_once(self, message: InboundMessage) -> IntakeResult:
+        now = self._now()
+        with self.store.unit_of_work() as uow:
+            repo = uow.tickets
+            claimed_by = repo.find_by_reference(message.reference)
+            conversation_ticket = None
+            if message.conversation is not None:
+                found = repo.find_by_reference(message.conversation)
+                conversation_ticket = None if found is None else _follow_merges(repo, found)
+            route = route_intake(
+                message, claimed_by=claimed_by, conversation_ticket=conversation_ticket
+            )
+            if route.action in {IntakeAction.DUPLICATE, IntakeAction.CONFLICT}:
+                return self._unchanged(route, message, now)
+            change = self._change(repo, route, message, now)
+            stored = (
+                repo.add(change.ticket)
+                if route.action is IntakeAction.CREATE
+                else repo.save(change.ticket)
+            )
+            if repo.get_contact(message.contact.id) is None:
+                repo.save_contact(message.contact)
+            uow.commit()
+        item_id = route.item_id or _item_for(stored, message)
+        return IntakeResult(
+            action=route.action,
+            reason=route.reason,
+            explanation=route.explanation,
+            ticket=stored,
+            item_id=item_id,
+            events=change.events,
+        )
+
+    def _change(
+        self, repo: TicketRepository, route: IntakeRoute, message: InboundMessage, now: datetime
+    ) -> TicketChange:
+        if route.action is IntakeAction.CREATE:
+            return open_ticket(
+                message,
+                ticket_id=self.ids.new_id("ticket"),
+                number=repo.next_number(),
+                item_id=self.ids.new_id("item"),
+                settings=self.settings,
+                now=now,
+                claim_conversation=route.reason != "conversation_ticket_trashed",
+            )
+        assert route.ticket is not None
+        if route.action is IntakeAction.APPEND:
+            return append_inbound(route.ticket, message, item_id=self.ids.new_id("item"), now=now)
+        assert route.item_id is not None
+        return revise_message(route.ticket, route.item_id, message, now=now)
+
+    @staticmethod
+    def _unchanged(route: IntakeRoute, message: InboundMessage, now: datetime) -> IntakeResult:
+        events: tuple[DomainEvent, ...] = ()
+        if route.action is IntakeAction.CONFLICT:
+            assert route.ticket is not None
+            stored = next(
+                (m.content_digest for m in route.ticket.messages() if m.id == route.item_id),
+                None,
+            )
+            events = (
+                ReferenceConflict(
+                    ticket_id=route.ticket.id,
+                    at=now,
+                    reference=message.reference,
+                    stored_digest=stored,
+                    received_digest=route.digest,
+                ),
+            )
+        return IntakeResult(
+            action=route.action,
+            reason=route.reason,
+            explanation=route.explanation,
+            ticket=route.ticket,
+            item_id=route.item_id,
+            events=events,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def change_status(
+        self, ticket_id: str, to_status: TicketStatus, *, reason: str = "agent"
+    ) -> TicketChange:
+        """Change a ticket's status now (L1), in one unit of work with a version check."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                now = self._now()
+                with self.store.unit_of_work() as uow:
+                    change = change_status(
+                        uow.tickets.get(ticket_id), to_status, now=now, reason=reason
+                    )
+                    if not change.events:
+                        return change
+                    stored = uow.tickets.save(change.ticket)
+                    uow.commit()
+                return TicketChange(stored, change.events)
+            except ConcurrencyError:
+                if attempt == self.max_attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _follow_merges(repo: TicketRepository, ticket: Ticket) -> Ticket:
+    """The ticket at the end of ``ticket``'s chain of merges (M14)."""
+    seen = {ticket.id}
+    while ticket.merged_into is not None and len(seen) <= MAX_MERGE_CHAIN:
+        ticket = repo.get(ticket.merged_into)
+        if ticket.id in seen:
+            break
+        seen.add(ticket.id)
+    return ticket
+
+
+def _item_for(ticket: Ticket, message: InboundMessage) -> str | None:
+    for item in ticket.messages():
+        if item.external_ref == message.reference:
+            return item.id
+    return None
