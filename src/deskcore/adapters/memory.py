@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 import attrs
 
-from deskcore.adapters._rules import check_new, check_stored, restored, trashed
+from deskcore.adapters._base import StoreMethods, check_new, check_stored, restored, trashed
 from deskcore.errors import DuplicateError, NotFoundError, ReferenceClaimedError
 from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
 
@@ -208,7 +209,7 @@ class InMemoryUnitOfWork:
         self._transaction = _Transaction(self._repository._state)
 
 
-class InMemoryTicketRepository:
+class InMemoryTicketRepository(StoreMethods):
     """Tickets in Python dicts: fast, thread-safe, gone when the process ends.
 
     Implements :class:`deskcore.ports.TicketStore`. Each method called on the repository
@@ -223,85 +224,7 @@ class InMemoryTicketRepository:
         """Begin a transaction."""
         return InMemoryUnitOfWork(self)
 
-    def _read(self) -> _Transaction:
-        return _Transaction(self._state)
-
-    def get(self, ticket_id: str) -> Ticket:
-        """See :meth:`deskcore.ports.TicketRepository.get`."""
+    @contextmanager
+    def _reading(self) -> Iterator[_Transaction]:
         with self._lock:
-            return self._read().get(ticket_id)
-
-    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
-        """See :meth:`deskcore.ports.TicketRepository.get_many`."""
-        with self._lock:
-            return self._read().get_many(ticket_ids)
-
-    def find_by_number(self, number: int) -> Ticket | None:
-        """See :meth:`deskcore.ports.TicketRepository.find_by_number`."""
-        with self._lock:
-            return self._read().find_by_number(number)
-
-    def find_by_reference(self, reference: ExternalReference) -> Ticket | None:
-        """See :meth:`deskcore.ports.TicketRepository.find_by_reference`."""
-        with self._lock:
-            return self._read().find_by_reference(reference)
-
-    def search(self, query: TicketQuery) -> list[Ticket]:
-        """See :meth:`deskcore.ports.TicketRepository.search`."""
-        with self._lock:
-            return self._read().search(query)
-
-    def get_contact(self, contact_id: str) -> Contact | None:
-        """See :meth:`deskcore.ports.TicketRepository.get_contact`."""
-        with self._lock:
-            return self._read().get_contact(contact_id)
-
-    def next_number(self) -> int:
-        """See :meth:`deskcore.ports.TicketRepository.next_number`."""
-        with self.unit_of_work() as uow:
-            number = uow.tickets.next_number()
-            uow.commit()
-            return number
-
-    def add(self, ticket: Ticket) -> Ticket:
-        """See :meth:`deskcore.ports.TicketRepository.add`."""
-        with self.unit_of_work() as uow:
-            stored = uow.tickets.add(ticket)
-            uow.commit()
-            return stored
-
-    def save(self, ticket: Ticket) -> Ticket:
-        """See :meth:`deskcore.ports.TicketRepository.save`."""
-        with self.unit_of_work() as uow:
-            stored = uow.tickets.save(ticket)
-            uow.commit()
-            return stored
-
-    def trash(
-        self,
-        ticket_id: str,
-        *,
-        at: datetime,
-        expected_version: int,
-        merged_into: str | None = None,
-    ) -> Ticket:
-        """See :meth:`deskcore.ports.TicketRepository.trash`."""
-        with self.unit_of_work() as uow:
-            stored = uow.tickets.trash(
-                ticket_id, at=at, expected_version=expected_version, merged_into=merged_into
-            )
-            uow.commit()
-            return stored
-
-    def restore(self, ticket_id: str, *, expected_version: int) -> Ticket:
-        """See :meth:`deskcore.ports.TicketRepository.restore`."""
-        with self.unit_of_work() as uow:
-            stored = uow.tickets.restore(ticket_id, expected_version=expected_version)
-            uow.commit()
-            return stored
-
-    def save_contact(self, contact: Contact) -> None:
-        """See :meth:`deskcore.ports.TicketRepository.save_contact`."""
-        with self.unit_of_work() as uow:
-            uow.tickets.save_contact(contact)
-            uow.commit()
+            yield _Transaction(self._state)

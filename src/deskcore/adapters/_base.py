@@ -1,0 +1,148 @@
+"""What every reference repository does the same way, whatever its storage."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+import attrs
+
+from deskcore.errors import ConcurrencyError, InvalidModelError, InvalidTransitionError
+from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
+from deskcore.ports import TicketRepository, UnitOfWork
+
+T = TypeVar("T")
+
+
+def check_new(ticket: Ticket, existing_version: int | None) -> None:
+    """A ticket given to ``add`` must be new (version 0) and its id unused."""
+    if ticket.version != 0:
+        raise InvalidModelError(
+            "Ticket", "version", f"a new ticket has version 0, not {ticket.version}"
+        )
+    if existing_version is not None:
+        raise ConcurrencyError(ticket.id, 0, existing_version)
+
+
+def check_stored(ticket: Ticket, previous: Ticket | None) -> None:
+    """A ticket given to ``save`` must carry the version that is stored."""
+    if previous is None:
+        raise ConcurrencyError(ticket.id, ticket.version, None)
+    if previous.version != ticket.version:
+        raise ConcurrencyError(ticket.id, ticket.version, previous.version)
+
+
+def trashed(ticket: Ticket, at: datetime, expected_version: int, merged_into: str | None) -> Ticket:
+    """``ticket`` moved to the trash, checked against ``expected_version``."""
+    if ticket.version != expected_version:
+        raise ConcurrencyError(ticket.id, expected_version, ticket.version)
+    if ticket.is_trashed:
+        raise InvalidTransitionError(ticket.id, "trashed", "trashed")
+    return attrs.evolve(ticket, trashed_at=at, merged_into=merged_into)
+
+
+def restored(ticket: Ticket, expected_version: int) -> Ticket:
+    """``ticket`` taken out of the trash, checked against ``expected_version``."""
+    if ticket.version != expected_version:
+        raise ConcurrencyError(ticket.id, expected_version, ticket.version)
+    if not ticket.is_trashed:
+        raise InvalidTransitionError(ticket.id, "active", "active")
+    return attrs.evolve(ticket, trashed_at=None, merged_into=None)
+
+
+class _Reads(Protocol):
+    def get(self, ticket_id: str) -> Ticket: ...
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]: ...
+    def find_by_number(self, number: int) -> Ticket | None: ...
+    def find_by_reference(self, reference: ExternalReference) -> Ticket | None: ...
+    def search(self, query: TicketQuery) -> list[Ticket]: ...
+    def get_contact(self, contact_id: str) -> Contact | None: ...
+
+
+class StoreMethods(ABC):
+    """The :class:`~deskcore.ports.TicketStore` methods of a reference repository, each run
+    in a transaction of its own, written once over two hooks."""
+
+    @abstractmethod
+    def unit_of_work(self) -> UnitOfWork:
+        """Begin a transaction."""
+
+    @abstractmethod
+    def _reading(self) -> AbstractContextManager[_Reads]:
+        """A consistent read-only view, for the duration of the ``with`` block."""
+
+    def _writing(self, call: Callable[[TicketRepository], T]) -> T:
+        with self.unit_of_work() as uow:
+            result = call(uow.tickets)
+            uow.commit()
+            return result
+
+    def get(self, ticket_id: str) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.get`."""
+        with self._reading() as view:
+            return view.get(ticket_id)
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        """See :meth:`deskcore.ports.TicketRepository.get_many`."""
+        with self._reading() as view:
+            return view.get_many(ticket_ids)
+
+    def find_by_number(self, number: int) -> Ticket | None:
+        """See :meth:`deskcore.ports.TicketRepository.find_by_number`."""
+        with self._reading() as view:
+            return view.find_by_number(number)
+
+    def find_by_reference(self, reference: ExternalReference) -> Ticket | None:
+        """See :meth:`deskcore.ports.TicketRepository.find_by_reference`."""
+        with self._reading() as view:
+            return view.find_by_reference(reference)
+
+    def search(self, query: TicketQuery) -> list[Ticket]:
+        """See :meth:`deskcore.ports.TicketRepository.search`."""
+        with self._reading() as view:
+            return view.search(query)
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        """See :meth:`deskcore.ports.TicketRepository.get_contact`."""
+        with self._reading() as view:
+            return view.get_contact(contact_id)
+
+    def next_number(self) -> int:
+        """See :meth:`deskcore.ports.TicketRepository.next_number`."""
+        return self._writing(lambda tickets: tickets.next_number())
+
+    def add(self, ticket: Ticket) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.add`."""
+        return self._writing(lambda tickets: tickets.add(ticket))
+
+    def save(self, ticket: Ticket) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.save`."""
+        return self._writing(lambda tickets: tickets.save(ticket))
+
+    def trash(
+        self,
+        ticket_id: str,
+        *,
+        at: datetime,
+        expected_version: int,
+        merged_into: str | None = None,
+    ) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.trash`."""
+        return self._writing(
+            lambda tickets: tickets.trash(
+                ticket_id, at=at, expected_version=expected_version, merged_into=merged_into
+            )
+        )
+
+    def restore(self, ticket_id: str, *, expected_version: int) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.restore`."""
+        return self._writing(
+            lambda tickets: tickets.restore(ticket_id, expected_version=expected_version)
+        )
+
+    def save_contact(self, contact: Contact) -> None:
+        """See :meth:`deskcore.ports.TicketRepository.save_contact`."""
+        self._writing(lambda tickets: tickets.save_contact(contact))

@@ -1,0 +1,223 @@
+"""Plain-JSON records of tickets and thread items, for storage adapters.
+
+Storage needs an exact, fast, dependency-free encoding; the pydantic wire models are for data
+arriving from outside and validate far more than a trusted row needs. Decoding still goes
+through the attrs constructors, so a corrupted row fails loudly instead of loading garbage.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from deskcore.models import (
+    Attachment,
+    Channel,
+    Classification,
+    Comment,
+    Contact,
+    ExternalReference,
+    Message,
+    Revision,
+    ThreadItem,
+    Ticket,
+)
+
+_MICRO = timedelta(microseconds=1)
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """Compact JSON, keeping non-ASCII text as is."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _dt(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _ref(ref: ExternalReference | None) -> list[str] | None:
+    return None if ref is None else [ref.network, ref.account, ref.kind, ref.native_id]
+
+
+def _parse_ref(parts: list[str] | None) -> ExternalReference | None:
+    if parts is None:
+        return None
+    network, account, kind, native_id = parts
+    return ExternalReference(network=network, account=account, kind=kind, native_id=native_id)
+
+
+def _attachment(a: Attachment) -> dict[str, Any]:
+    return {
+        "kind": "attachment",
+        "id": a.id,
+        "origin": a.origin_ticket_id,
+        "name": a.name,
+        "size": a.size,
+        "type": a.content_type,
+        "key": a.storage_key,
+        "at": a.created_at.isoformat(),
+    }
+
+
+def _parse_attachment(r: dict[str, Any]) -> Attachment:
+    return Attachment(
+        id=r["id"],
+        origin_ticket_id=r["origin"],
+        name=r["name"],
+        size=r["size"],
+        content_type=r["type"],
+        storage_key=r["key"],
+        created_at=datetime.fromisoformat(r["at"]),
+    )
+
+
+def item_record(item: ThreadItem) -> dict[str, Any]:
+    """The JSON-ready record of a thread item."""
+    if isinstance(item, Attachment):
+        return _attachment(item)
+    if isinstance(item, Comment):
+        return {
+            "kind": "comment",
+            "id": item.id,
+            "origin": item.origin_ticket_id,
+            "visibility": item.visibility.value,
+            "author": item.author_id,
+            "author_name": item.author_name,
+            "body": item.body,
+            "at": item.created_at.isoformat(),
+        }
+    return {
+        "kind": "message",
+        "id": item.id,
+        "origin": item.origin_ticket_id,
+        "direction": item.direction.value,
+        "visibility": item.visibility.value,
+        "author": item.author_id,
+        "author_name": item.author_name,
+        "body": item.body,
+        "channel": item.channel.code,
+        "at": item.sent_at.isoformat(),
+        "ref": _ref(item.external_ref),
+        "digest": item.content_digest,
+        "attachments": [_attachment(a) for a in item.attachments],
+        "revisions": [
+            [r.body, r.content_digest, r.replaced_at.isoformat()] for r in item.revisions
+        ],
+        "in_reply_to": item.in_reply_to,
+    }
+
+
+def parse_item(r: dict[str, Any]) -> ThreadItem:
+    """The thread item of a record made by :func:`item_record`."""
+    kind = r["kind"]
+    if kind == "attachment":
+        return _parse_attachment(r)
+    if kind == "comment":
+        return Comment(
+            id=r["id"],
+            origin_ticket_id=r["origin"],
+            visibility=r["visibility"],
+            author_id=r["author"],
+            author_name=r["author_name"],
+            body=r["body"],
+            created_at=datetime.fromisoformat(r["at"]),
+        )
+    return Message(
+        id=r["id"],
+        origin_ticket_id=r["origin"],
+        direction=r["direction"],
+        visibility=r["visibility"],
+        author_id=r["author"],
+        author_name=r["author_name"],
+        body=r["body"],
+        channel=Channel(r["channel"]),
+        sent_at=datetime.fromisoformat(r["at"]),
+        external_ref=_parse_ref(r["ref"]),
+        content_digest=r["digest"],
+        attachments=tuple(_parse_attachment(a) for a in r["attachments"]),
+        revisions=tuple(
+            Revision(body=body, content_digest=digest, replaced_at=datetime.fromisoformat(at))
+            for body, digest, at in r["revisions"]
+        ),
+        in_reply_to=r["in_reply_to"],
+    )
+
+
+def ticket_record(ticket: Ticket) -> dict[str, Any]:
+    """The JSON-ready record of a ticket's fields, without its thread and version."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "department": ticket.department_id,
+        "subject": ticket.subject,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "classification": None if ticket.classification is None else ticket.classification.code,
+        "channel": ticket.channel.code,
+        "contact": ticket.contact_id,
+        "account": ticket.account_id,
+        "product": ticket.product_name,
+        "assignee": ticket.assignee_id,
+        "created_at": ticket.created_at.isoformat(),
+        "first_responded_at": _dt(ticket.first_responded_at),
+        "on_hold_us": ticket.on_hold_time // _MICRO,
+        "on_hold_since": _dt(ticket.on_hold_since),
+        "closed_at": _dt(ticket.closed_at),
+        "custom": dict(ticket.custom_fields),
+        "refs": [_ref(r) for r in ticket.external_refs],
+        "merged_into": ticket.merged_into,
+        "trashed_at": _dt(ticket.trashed_at),
+    }
+
+
+def parse_ticket(r: dict[str, Any], thread: tuple[ThreadItem, ...], version: int) -> Ticket:
+    """The ticket of a record made by :func:`ticket_record`, with its thread and version."""
+    classification = r["classification"]
+    return Ticket(
+        id=r["id"],
+        number=r["number"],
+        department_id=r["department"],
+        subject=r["subject"],
+        status=r["status"],
+        priority=r["priority"],
+        classification=None if classification is None else Classification(classification),
+        channel=Channel(r["channel"]),
+        contact_id=r["contact"],
+        account_id=r["account"],
+        product_name=r["product"],
+        assignee_id=r["assignee"],
+        created_at=datetime.fromisoformat(r["created_at"]),
+        first_responded_at=_parse_dt(r["first_responded_at"]),
+        on_hold_time=r["on_hold_us"] * _MICRO,
+        on_hold_since=_parse_dt(r["on_hold_since"]),
+        closed_at=_parse_dt(r["closed_at"]),
+        custom_fields=r["custom"],
+        thread=thread,
+        external_refs=tuple(ref for ref in map(_parse_ref, r["refs"]) if ref is not None),
+        merged_into=r["merged_into"],
+        trashed_at=_parse_dt(r["trashed_at"]),
+        version=version,
+    )
+
+
+def contact_record(contact: Contact) -> dict[str, Any]:
+    """The JSON-ready record of a contact."""
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "account": contact.account_id,
+    }
+
+
+def parse_contact(r: dict[str, Any]) -> Contact:
+    """The contact of a record made by :func:`contact_record`."""
+    return Contact(
+        id=r["id"], name=r["name"], email=r["email"], phone=r["phone"], account_id=r["account"]
+    )
