@@ -17,6 +17,7 @@ import attrs
 from deskcore.models import (
     Attachment,
     DeskSettings,
+    Direction,
     ExternalReference,
     InboundMessage,
     ItemRevised,
@@ -24,6 +25,7 @@ from deskcore.models import (
     Revision,
     Ticket,
     TicketCreated,
+    TicketStatus,
     digest_content,
 )
 from deskcore.policies.lifecycle import TicketChange, append_item
@@ -134,11 +136,16 @@ def route_intake(
             digest=digest,
         )
     if conversation_ticket is not None and not conversation_ticket.is_trashed:
+        reopens = (
+            message.direction is Direction.INBOUND
+            and conversation_ticket.status is TicketStatus.CLOSED
+        )
         return IntakeRoute(
             action=IntakeAction.APPEND,
-            reason="conversation_has_ticket",
+            reason="reopens_closed_ticket" if reopens else "conversation_has_ticket",
             explanation=f"{message.conversation} already has ticket "
-            f"#{conversation_ticket.number}; the message joins its thread",
+            f"#{conversation_ticket.number}; the message joins its thread"
+            + (", and a customer writing again reopens the closed ticket (L2)" if reopens else ""),
             ticket=conversation_ticket,
             digest=digest,
         )
@@ -154,7 +161,11 @@ def route_intake(
         action=IntakeAction.CREATE,
         reason="new_conversation",
         explanation=f"nothing claims {ref}"
-        + (f" or {message.conversation}" if message.conversation else "")
+        + (
+            f" or {message.conversation}"
+            if message.conversation is not None and message.conversation != ref
+            else ""
+        )
         + "; the message starts a new ticket",
         digest=digest,
     )
