@@ -46,23 +46,26 @@ class DeskcoreError(Exception):
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
-        self.details: Mapping[str, Any] = MappingProxyType(dict(details))
+        self._details = dict(details)
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        """Structured, serialisable details (read-only)."""
+        return MappingProxyType(self._details)
 
     def to_dict(self) -> dict[str, Any]:
         """Return ``{"code", "message", "details"}``, ready for a JSON error response."""
         return {"code": self.code, "message": self.message, "details": dict(self.details)}
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only details do not survive the default pickling of exceptions, and errors
-        # cross process boundaries (multiprocessing workers, task queues).
-        return (_rebuild, (type(self), self.message, dict(self.details)))
+        # The default pickling of exceptions calls ``cls(*args)``, which does not fit these
+        # constructors; errors cross process boundaries (multiprocessing, task queues).
+        return (_rebuild, (type(self), self.args), self.__dict__)
 
 
-def _rebuild(cls: type[DeskcoreError], message: str, details: dict[str, Any]) -> DeskcoreError:
+def _rebuild(cls: type[DeskcoreError], args: tuple[Any, ...]) -> DeskcoreError:
     error = cls.__new__(cls)
-    DeskcoreError.__init__(error, message, **details)
-    for key, value in details.items():
-        setattr(error, key, value)
+    error.args = args
     return error
 
 

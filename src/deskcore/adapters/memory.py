@@ -12,7 +12,14 @@ from typing import Self
 
 import attrs
 
-from deskcore.adapters._base import StoreMethods, check_new, check_stored, restored, trashed
+from deskcore.adapters._base import (
+    StoreMethods,
+    check_new,
+    check_stored,
+    restored,
+    trashed,
+    with_version,
+)
 from deskcore.errors import DuplicateError, NotFoundError, ReferenceClaimedError
 from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
 
@@ -106,7 +113,7 @@ class _Transaction:
         owner = self._numbers.get(ticket.number) or self._state.numbers.get(ticket.number)
         if owner is not None:
             raise DuplicateError("ticket number", ticket.number)
-        stored = attrs.evolve(ticket, version=1)
+        stored = with_version(ticket, 1)
         self._write(stored, previous=None)
         self._numbers[ticket.number] = ticket.id
         self._last_number = max(self._last_number, ticket.number)
@@ -116,7 +123,7 @@ class _Transaction:
         previous = self._ticket(ticket.id)
         check_stored(ticket, previous)
         assert previous is not None
-        stored = attrs.evolve(ticket, version=ticket.version + 1)
+        stored = with_version(ticket, ticket.version + 1)
         self._write(stored, previous=previous)
         return stored
 

@@ -16,15 +16,21 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-import attrs
-
-from deskcore.adapters._base import StoreMethods, check_new, check_stored, restored, trashed
+from deskcore.adapters._base import (
+    StoreMethods,
+    check_new,
+    check_stored,
+    restored,
+    trashed,
+    with_version,
+)
 from deskcore.adapters._records import (
     contact_record,
     dumps,
@@ -110,15 +116,47 @@ def _translated(action: str) -> Iterator[None]:
         raise StorageError(f"SQLite failed to {action}: {exc}", action=action) from exc
 
 
+class _TicketCache:
+    """Parsed tickets of committed versions, shared by a repository's transactions.
+
+    Parsing a long thread dominates the cost of loading a ticket. A ticket version is written
+    once and never changes (every save raises it), so a cached ticket whose version equals the
+    stored one is exactly what a fresh parse would give, whichever process wrote it.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._tickets: OrderedDict[str, Ticket] = OrderedDict()
+
+    def get(self, ticket_id: str, version: int) -> Ticket | None:
+        ticket = self._tickets.get(ticket_id)
+        if ticket is None or ticket.version != version:
+            return None
+        self._tickets.move_to_end(ticket_id)
+        return ticket
+
+    def put_all(self, tickets: Iterable[Ticket]) -> None:
+        for ticket in tickets:
+            self._tickets[ticket.id] = ticket
+            self._tickets.move_to_end(ticket.id)
+        while len(self._tickets) > self.capacity:
+            self._tickets.popitem(last=False)
+
+
 class _Transaction:
     """The repository bound to one open SQLite transaction."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, cache: _TicketCache) -> None:
         self._db = connection
+        self._cache = cache
         # Tickets read or written in this transaction, as stored. The write lock is held for
-        # the whole transaction, so they cannot change under us.
+        # the whole transaction, so they cannot change under us; on commit they are the
+        # committed state and go to the shared cache.
         self._known: dict[str, Ticket] = {}
         self._savepoints = 0
+
+    def _publish(self) -> None:
+        self._cache.put_all(self._known.values())
 
     @contextmanager
     def _operation(self, action: str) -> Iterator[None]:
@@ -146,15 +184,21 @@ class _Transaction:
             return known
         with _translated("load a ticket"):
             row = self._db.execute(
-                "SELECT record, version FROM tickets WHERE id = ?", (ticket_id,)
+                "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
             ).fetchone()
             if row is None:
                 return None
-            items = self._db.execute(
-                "SELECT record FROM items WHERE ticket_id = ? ORDER BY position", (ticket_id,)
-            ).fetchall()
-        thread = tuple(parse_item(json.loads(record)) for (record,) in items)
-        ticket = parse_ticket(json.loads(row[0]), thread, row[1])
+            ticket = self._cache.get(ticket_id, row[0])
+            if ticket is None:
+                (record,) = self._db.execute(
+                    "SELECT record FROM tickets WHERE id = ?", (ticket_id,)
+                ).fetchone()
+                items = self._db.execute(
+                    "SELECT record FROM items WHERE ticket_id = ? ORDER BY position",
+                    (ticket_id,),
+                ).fetchall()
+                thread = tuple(parse_item(json.loads(item)) for (item,) in items)
+                ticket = parse_ticket(json.loads(record), thread, row[0])
         self._known[ticket_id] = ticket
         return ticket
 
@@ -239,7 +283,7 @@ class _Transaction:
                 "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
             ).fetchone()
             check_new(ticket, None if row is None else row[0])
-            stored = attrs.evolve(ticket, version=1)
+            stored = with_version(ticket, 1)
             try:
                 self._db.execute(
                     "INSERT INTO tickets (id, number, department_id, subject_folded, contact_id,"
@@ -268,15 +312,12 @@ class _Transaction:
 
     def save(self, ticket: Ticket) -> Ticket:
         with self._operation("save a ticket"):
-            row = self._db.execute(
-                "SELECT version FROM tickets WHERE id = ?", (ticket.id,)
-            ).fetchone()
-            previous = None if row is None else self._load(ticket.id)
+            previous = self._load(ticket.id)
             check_stored(ticket, previous)
             assert previous is not None
             if previous.number != ticket.number:
                 raise DuplicateError("change of ticket number", ticket.number)
-            stored = attrs.evolve(ticket, version=ticket.version + 1)
+            stored = with_version(ticket, ticket.version + 1)
             self._db.execute(
                 "UPDATE tickets SET department_id = ?, subject_folded = ?, contact_id = ?,"
                 " created_us = ?, trashed = ?, version = ?, record = ? WHERE id = ?",
@@ -400,7 +441,7 @@ class SQLiteUnitOfWork:
             db = self._repository._connection()
             with _translated("begin a transaction"):
                 db.execute("BEGIN IMMEDIATE")
-            self._transaction = _Transaction(db)
+            self._transaction = _Transaction(db, self._repository._cache)
         return self._transaction
 
     def __enter__(self) -> Self:
@@ -428,9 +469,9 @@ class SQLiteUnitOfWork:
             self._repository._lock.release()
 
     def _end(self, *, commit: bool) -> None:
-        if self._transaction is None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:
             return
-        self._transaction = None
         db = self._repository._connection()
         if db.in_transaction:
             with _translated("commit" if commit else "roll back"):
@@ -438,6 +479,8 @@ class SQLiteUnitOfWork:
                     db.commit()
                 else:
                     db.rollback()
+        if commit:
+            transaction._publish()
 
     def commit(self) -> None:
         """Make every change of this unit of work durable and visible, atomically."""
@@ -462,15 +505,21 @@ class SQLiteTicketRepository(StoreMethods):
         path: The database file; created, and its schema migrated, on first use.
         timeout: Seconds to wait for another process's write lock before failing with
             :class:`~deskcore.errors.StorageError`.
+        cache_size: How many parsed tickets to keep between transactions. A cached ticket
+            is used only while its stored version is unchanged, so the cache is safe with
+            several processes writing the same file.
 
     Raises:
         SchemaVersionError: The file's schema is newer than this version understands.
         StorageError: The file cannot be opened or is not a database.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 30.0, cache_size: int = 1024
+    ) -> None:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
+        self._cache = _TicketCache(cache_size)
         with _translated("open the database"):
             db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -546,11 +595,13 @@ class SQLiteTicketRepository(StoreMethods):
             db = self._connection()
             with _translated("begin a read"):
                 db.execute("BEGIN")
+            view = _Transaction(db, self._cache)
             try:
-                yield _Transaction(db)
+                yield view
             finally:
                 with _translated("end a read"):
                     db.rollback()
+            view._publish()
 
 
 def _statements(script: str) -> Iterator[str]:

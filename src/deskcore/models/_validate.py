@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import attrs
@@ -17,12 +17,33 @@ from deskcore.errors import InvalidModelError, NaiveDatetimeError, UnknownValueE
 
 MAX_ID_LENGTH = 255
 MAX_TEXT_LENGTH = 1_000_000
+MAX_INT = 2**63 - 1  # what SQLite and most databases store in an integer column
 
 E = TypeVar("E", bound=enum.Enum)
 
 
 def _model(instance: object) -> str:
     return type(instance).__name__
+
+
+def fixed_offset(value: datetime) -> datetime:
+    """Converter: an aware datetime re-expressed in a fixed-offset zone, same instant and offset.
+
+    Models keep instants, not zone rules. A ``zoneinfo`` datetime inside a daylight-saving
+    fold or gap never compares equal to the same instant in another tzinfo (PEP 495), so a
+    ticket read back from storage would differ from the one saved. Naive values and
+    non-datetimes pass through for the validator to report.
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        offset = value.utcoffset()
+        if offset is not None and not isinstance(value.tzinfo, timezone):
+            return value.replace(tzinfo=timezone(offset), fold=0)
+    return value
+
+
+def optional_fixed_offset(value: datetime | None) -> datetime | None:
+    """:func:`fixed_offset` for optional fields."""
+    return None if value is None else fixed_offset(value)
 
 
 def is_aware(value: datetime) -> bool:
@@ -110,6 +131,8 @@ def non_negative_int(instance: object, attribute: attrs.Attribute[Any], value: o
         )
     if value < 0:
         raise InvalidModelError(_model(instance), attribute.name, f"{value} is negative")
+    if value > MAX_INT:
+        raise InvalidModelError(_model(instance), attribute.name, f"{value} is above 2**63 - 1")
 
 
 def positive_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

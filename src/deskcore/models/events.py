@@ -11,7 +11,7 @@ from typing import ClassVar, TypeAlias
 
 import attrs
 
-from deskcore.models._validate import aware, identifier
+from deskcore.models._validate import aware, fixed_offset, identifier
 from deskcore.models.enums import TicketStatus
 from deskcore.models.refs import ExternalReference
 
@@ -31,7 +31,7 @@ class _Event:
     name: ClassVar[str]
 
     ticket_id: str = attrs.field(validator=identifier)
-    at: datetime = attrs.field(validator=aware)
+    at: datetime = attrs.field(converter=fixed_offset, validator=aware)
 
 
 @attrs.frozen(kw_only=True)

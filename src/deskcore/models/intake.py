@@ -10,6 +10,7 @@ from deskcore.errors import InvalidModelError
 from deskcore.models import enums
 from deskcore.models._validate import (
     aware,
+    fixed_offset,
     identifier,
     instance_of,
     member,
@@ -71,7 +72,7 @@ class InboundMessage:
     author_name: str = attrs.field(default="", validator=_label)
     subject: str = attrs.field(default="", validator=_label)
     body: str = attrs.field(validator=text())
-    sent_at: datetime = attrs.field(validator=aware)
+    sent_at: datetime = attrs.field(converter=fixed_offset, validator=aware)
     department_id: str | None = attrs.field(default=None, validator=optional_identifier)
     attachments: tuple[InboundAttachment, ...] = attrs.field(
         default=(), validator=tuple_of(InboundAttachment)

@@ -12,6 +12,7 @@ import attrs
 from deskcore.models import enums
 from deskcore.models._validate import (
     aware,
+    fixed_offset,
     identifier,
     instance_of,
     member,
@@ -74,7 +75,7 @@ class Attachment:
     size: int = attrs.field(validator=non_negative_int)
     content_type: str = attrs.field(default="application/octet-stream", validator=_label)
     storage_key: str = attrs.field(validator=_label)
-    created_at: datetime = attrs.field(validator=aware)
+    created_at: datetime = attrs.field(converter=fixed_offset, validator=aware)
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +84,7 @@ class Revision:
 
     body: str = attrs.field(validator=_body)
     content_digest: str = attrs.field(validator=_label)
-    replaced_at: datetime = attrs.field(validator=aware)
+    replaced_at: datetime = attrs.field(converter=fixed_offset, validator=aware)
 
 
 @attrs.frozen(kw_only=True)
@@ -92,6 +93,10 @@ class Message:
 
     ``external_ref`` names the message on its platform (a tweet, an email's Message-ID);
     ``revisions`` keeps earlier versions when the platform reports an edit.
+
+    ``content_digest`` is computed from the body and attachments when not given. When you
+    change those with :func:`attrs.evolve`, pass ``content_digest=None`` too, or the old
+    digest is kept (a host may supply digests of its own, so deskcore cannot tell a stale one).
     """
 
     kind: ClassVar[Literal["message"]] = "message"
@@ -106,7 +111,7 @@ class Message:
     author_name: str = attrs.field(default="", validator=_label)
     body: str = attrs.field(validator=_body)
     channel: Channel = attrs.field(validator=instance_of(Channel))
-    sent_at: datetime = attrs.field(validator=aware)
+    sent_at: datetime = attrs.field(converter=fixed_offset, validator=aware)
     external_ref: ExternalReference | None = attrs.field(
         default=None, validator=attrs.validators.optional(instance_of(ExternalReference))
     )
@@ -146,7 +151,7 @@ class Comment:
     author_id: str = attrs.field(validator=identifier)
     author_name: str = attrs.field(default="", validator=_label)
     body: str = attrs.field(validator=_body)
-    created_at: datetime = attrs.field(validator=aware)
+    created_at: datetime = attrs.field(converter=fixed_offset, validator=aware)
 
 
 ThreadItem: TypeAlias = Message | Comment | Attachment

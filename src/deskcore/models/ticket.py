@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
@@ -13,12 +14,14 @@ from deskcore.models import enums
 from deskcore.models._frozen import FrozenMap
 from deskcore.models._validate import (
     aware,
+    fixed_offset,
     identifier,
     instance_of,
     member,
     non_negative_duration,
     non_negative_int,
     optional_aware,
+    optional_fixed_offset,
     optional_identifier,
     positive_int,
     text,
@@ -34,6 +37,7 @@ CustomValue: TypeAlias = str | int | float | bool | None
 """A custom field value: a JSON scalar."""
 
 _SCALARS = (str, int, float, bool, type(None))
+_custom_text = text(100_000)
 
 
 def _custom_fields(value: Mapping[str, CustomValue] | None) -> FrozenMap[str, CustomValue]:
@@ -45,7 +49,7 @@ def _custom_fields(value: Mapping[str, CustomValue] | None) -> FrozenMap[str, Cu
 def _check_custom_fields(instance: Ticket, attribute: attrs.Attribute[Any], value: object) -> None:
     assert isinstance(value, FrozenMap)
     for key, item in value.items():
-        if not isinstance(key, str) or not key or len(key) > 255:
+        if not isinstance(key, str) or not key or len(key) > 255 or not key.isprintable():
             raise InvalidModelError("Ticket", "custom_fields", f"bad custom field name {key!r}")
         if not isinstance(item, _SCALARS):
             raise InvalidModelError(
@@ -53,6 +57,14 @@ def _check_custom_fields(instance: Ticket, attribute: attrs.Attribute[Any], valu
                 "custom_fields",
                 f"custom field {key!r} holds a {type(item).__name__}; use a JSON scalar",
             )
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InvalidModelError(
+                "Ticket",
+                "custom_fields",
+                f"custom field {key!r} holds {item}; JSON has no such number",
+            )
+        if isinstance(item, str):
+            _custom_text(instance, attribute, item)
 
 
 @attrs.frozen(kw_only=True)
@@ -92,11 +104,17 @@ class Ticket:
         default=None, validator=attrs.validators.optional(text(1000))
     )
     assignee_id: str | None = attrs.field(default=None, validator=optional_identifier)
-    created_at: datetime = attrs.field(validator=aware)
-    first_responded_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    created_at: datetime = attrs.field(converter=fixed_offset, validator=aware)
+    first_responded_at: datetime | None = attrs.field(
+        default=None, converter=optional_fixed_offset, validator=optional_aware
+    )
     on_hold_time: timedelta = attrs.field(default=timedelta(0), validator=non_negative_duration)
-    on_hold_since: datetime | None = attrs.field(default=None, validator=optional_aware)
-    closed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    on_hold_since: datetime | None = attrs.field(
+        default=None, converter=optional_fixed_offset, validator=optional_aware
+    )
+    closed_at: datetime | None = attrs.field(
+        default=None, converter=optional_fixed_offset, validator=optional_aware
+    )
     custom_fields: FrozenMap[str, CustomValue] = attrs.field(
         factory=FrozenMap, converter=_custom_fields, validator=_check_custom_fields
     )
@@ -107,7 +125,9 @@ class Ticket:
         default=(), validator=tuple_of(ExternalReference)
     )
     merged_into: str | None = attrs.field(default=None, validator=optional_identifier)
-    trashed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    trashed_at: datetime | None = attrs.field(
+        default=None, converter=optional_fixed_offset, validator=optional_aware
+    )
     version: int = attrs.field(default=0, validator=non_negative_int)
 
     def __attrs_post_init__(self) -> None:

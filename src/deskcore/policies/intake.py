@@ -10,6 +10,7 @@ route needs them and calls :func:`open_ticket`, :func:`append_inbound` or
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 import attrs
@@ -28,6 +29,7 @@ from deskcore.models import (
     TicketStatus,
     digest_content,
 )
+from deskcore.models._validate import MAX_ID_LENGTH
 from deskcore.policies.lifecycle import TicketChange, append_item
 
 __all__ = [
@@ -104,6 +106,16 @@ def route_intake(
                 explanation=f"{ref} already identifies ticket #{claimed_by.number} itself, "
                 "not a message on it",
                 ticket=claimed_by,
+                digest=digest,
+            )
+        if digest in {r.content_digest for r in stored.revisions}:
+            return IntakeRoute(
+                action=IntakeAction.DUPLICATE,
+                reason="redelivered_earlier_revision",
+                explanation=f"{ref} arrived again with the text it had before an edit; "
+                f"ticket #{claimed_by.number} already keeps it as a revision",
+                ticket=claimed_by,
+                item_id=stored.id,
                 digest=digest,
             )
         if stored.content_digest == digest:
@@ -269,10 +281,18 @@ def to_message(message: InboundMessage, *, item_id: str, ticket_id: str) -> Mess
     )
 
 
+def _attachment_id(item_id: str, n: int) -> str:
+    """``<item id>.a<n>``, or a digest of the item id in its place when that would be too long."""
+    suffix = f".a{n}"
+    if len(item_id) + len(suffix) > MAX_ID_LENGTH:
+        item_id = "sha256-" + hashlib.sha256(item_id.encode("utf-8")).hexdigest()
+    return item_id + suffix
+
+
 def _attachments(message: InboundMessage, item_id: str, ticket_id: str) -> tuple[Attachment, ...]:
     return tuple(
         Attachment(
-            id=f"{item_id}.a{n}",
+            id=_attachment_id(item_id, n),
             origin_ticket_id=ticket_id,
             name=a.name,
             size=a.size,

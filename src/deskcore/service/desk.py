@@ -11,6 +11,7 @@ from deskcore.errors import ConcurrencyError, ReferenceClaimedError, TimeOrderEr
 from deskcore.models import (
     DeskSettings,
     DomainEvent,
+    ExternalReference,
     InboundMessage,
     ReferenceConflict,
     Ticket,
@@ -134,7 +135,13 @@ class Desk:
             )
             if route.action in {IntakeAction.DUPLICATE, IntakeAction.CONFLICT}:
                 return self._unchanged(route, message, now)
-            change = self._change(repo, route, message, now)
+            claim = True
+            if route.reason == "conversation_ticket_trashed":
+                assert conversation_ticket is not None
+                assert message.conversation is not None
+                _release(repo, conversation_ticket, message.conversation)
+                claim = repo.find_by_reference(message.conversation) is None
+            change, item_id = self._change(repo, route, message, now, claim_conversation=claim)
             stored = (
                 repo.add(change.ticket)
                 if route.action is IntakeAction.CREATE
@@ -143,7 +150,6 @@ class Desk:
             if repo.get_contact(message.contact.id) is None:
                 repo.save_contact(message.contact)
             uow.commit()
-        item_id = route.item_id or _item_for(stored, message)
         return IntakeResult(
             action=route.action,
             reason=route.reason,
@@ -154,23 +160,32 @@ class Desk:
         )
 
     def _change(
-        self, repo: TicketRepository, route: IntakeRoute, message: InboundMessage, now: datetime
-    ) -> TicketChange:
+        self,
+        repo: TicketRepository,
+        route: IntakeRoute,
+        message: InboundMessage,
+        now: datetime,
+        *,
+        claim_conversation: bool,
+    ) -> tuple[TicketChange, str]:
+        if route.action is IntakeAction.REVISE:
+            assert route.ticket is not None
+            assert route.item_id is not None
+            return revise_message(route.ticket, route.item_id, message, now=now), route.item_id
+        item_id = self.ids.new_id("item")
         if route.action is IntakeAction.CREATE:
-            return open_ticket(
+            change = open_ticket(
                 message,
                 ticket_id=self.ids.new_id("ticket"),
                 number=repo.next_number(),
-                item_id=self.ids.new_id("item"),
+                item_id=item_id,
                 settings=self.settings,
                 now=now,
-                claim_conversation=route.reason != "conversation_ticket_trashed",
+                claim_conversation=claim_conversation,
             )
+            return change, item_id
         assert route.ticket is not None
-        if route.action is IntakeAction.APPEND:
-            return append_inbound(route.ticket, message, item_id=self.ids.new_id("item"), now=now)
-        assert route.item_id is not None
-        return revise_message(route.ticket, route.item_id, message, now=now)
+        return append_inbound(route.ticket, message, item_id=item_id, now=now), item_id
 
     @staticmethod
     def _unchanged(route: IntakeRoute, message: InboundMessage, now: datetime) -> IntakeResult:
@@ -234,8 +249,13 @@ def _follow_merges(repo: TicketRepository, ticket: Ticket) -> Ticket:
     return ticket
 
 
-def _item_for(ticket: Ticket, message: InboundMessage) -> str | None:
-    for item in ticket.messages():
-        if item.external_ref == message.reference:
-            return item.id
-    return None
+def _release(repo: TicketRepository, ticket: Ticket, conversation: ExternalReference) -> None:
+    """Hand a trashed ticket's conversation over to the ticket about to replace it.
+
+    Without this, every later message of the conversation would find the trashed ticket and
+    start yet another one. A conversation reference that is also one of the trashed ticket's
+    message references cannot move; the new ticket then does not claim it.
+    """
+    if conversation in ticket.external_refs:
+        refs = tuple(r for r in ticket.external_refs if r != conversation)
+        repo.save(attrs.evolve(ticket, external_refs=refs))

@@ -456,9 +456,7 @@ class TicketRepositoryContract(ABC):
     def test_P2_search_filters_by_department_and_combines_with_and(self) -> None:
         repo = self._search_fixture()
         assert self._ids(repo, department_ids=frozenset({"billing"})) == ["t2"]
-        assert self._ids(repo, subject="refund", department_ids=frozenset({"support"})) == [
-            "t3"
-        ]
+        assert self._ids(repo, subject="refund", department_ids=frozenset({"support"})) == ["t3"]
 
     def test_P2_search_leaves_out_trashed_tickets_unless_asked(self) -> None:
         repo = self._search_fixture()
@@ -501,10 +499,15 @@ class TicketRepositoryContract(ABC):
     def test_P2_an_exception_inside_a_unit_of_work_rolls_everything_back(self) -> None:
         repo = self.make_repository()
         stored = repo.add(sample_ticket("t1", 1))
-        with pytest.raises(RuntimeError), repo.unit_of_work() as uow:
-            uow.tickets.save(attrs.evolve(stored, subject="changed"))
-            uow.tickets.add(sample_ticket("t2", 2))
-            raise RuntimeError("host crashed mid-way")
+
+        def crash_mid_way() -> None:
+            with repo.unit_of_work() as uow:
+                uow.tickets.save(attrs.evolve(stored, subject="changed"))
+                uow.tickets.add(sample_ticket("t2", 2))
+                raise RuntimeError("host crashed mid-way")
+
+        with pytest.raises(RuntimeError):
+            crash_mid_way()
         assert repo.get("t1") == stored
         with pytest.raises(NotFoundError):
             repo.get("t2")

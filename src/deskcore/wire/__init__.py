@@ -1,0 +1,60 @@
+"""Edge models: pydantic v2 models for data arriving from outside, and their codecs (P6).
+
+Everything a host receives (a webhook payload for an inbound message, an exported ticket
+document) is parsed here, strictly, into frozen pydantic models, then converted into the
+domain's attrs models. Bad input is answered with :class:`pydantic.ValidationError`, never a
+crash and never a partial value; :func:`json_schemas` exports the JSON Schema of each model.
+
+Example:
+    >>> from deskcore.wire import parse_inbound_event, to_inbound_message
+    >>> event = parse_inbound_event(b'''{
+    ...     "reference": {"network": "twitter", "account": "brand", "kind": "tweet",
+    ...                   "native_id": "1"},
+    ...     "channel": "twitter", "contact": {"id": "c1"},
+    ...     "body": "hello", "sent_at": "2024-05-01T09:30:00+09:00"}''')
+    >>> to_inbound_message(event).sent_at.isoformat()
+    '2024-05-01T09:30:00+09:00'
+"""
+
+from deskcore.wire.codecs import ticket_from_document, ticket_to_document, to_inbound_message
+from deskcore.wire.documents import (
+    AttachmentDocument,
+    CommentDocument,
+    CustomFieldValue,
+    MessageDocument,
+    RevisionDocument,
+    ThreadItemDocument,
+    TicketDocument,
+    parse_ticket_document,
+)
+from deskcore.wire.inbound import (
+    MAX_ATTACHMENTS,
+    AttachmentPayload,
+    ContactPayload,
+    InboundMessageEvent,
+    ReferencePayload,
+    parse_inbound_event,
+)
+from deskcore.wire.schemas import JSON_SCHEMA_DIALECT, json_schemas
+
+__all__ = [
+    "JSON_SCHEMA_DIALECT",
+    "MAX_ATTACHMENTS",
+    "AttachmentDocument",
+    "AttachmentPayload",
+    "CommentDocument",
+    "ContactPayload",
+    "CustomFieldValue",
+    "InboundMessageEvent",
+    "MessageDocument",
+    "ReferencePayload",
+    "RevisionDocument",
+    "ThreadItemDocument",
+    "TicketDocument",
+    "json_schemas",
+    "parse_inbound_event",
+    "parse_ticket_document",
+    "ticket_from_document",
+    "ticket_to_document",
+    "to_inbound_message",
+]

@@ -1,0 +1,38 @@
+"""JSON Schema export of the wire models (P6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from deskcore.wire.documents import TicketDocument
+from deskcore.wire.inbound import InboundMessageEvent
+
+__all__ = ["JSON_SCHEMA_DIALECT", "json_schemas"]
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""The JSON Schema dialect of the exported schemas."""
+
+_MODELS: dict[str, type[BaseModel]] = {
+    "inbound_message_event": InboundMessageEvent,
+    "ticket": TicketDocument,
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """Return the JSON Schema of every top-level wire model, keyed by a stable name.
+
+    The names are ``inbound_message_event`` (:class:`InboundMessageEvent`) and ``ticket``
+    (:class:`TicketDocument`). Each schema describes what the model accepts as JSON input,
+    is self-contained (nested models under ``$defs``), names its dialect in ``$schema``, and
+    is plain JSON data (``json.dumps`` works on it). A fresh copy is built on each call.
+
+    Returns:
+        A mapping of schema name to JSON Schema document.
+    """
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, model in _MODELS.items():
+        schema = model.model_json_schema(mode="validation")
+        schemas[name] = {"$schema": JSON_SCHEMA_DIALECT, **schema}
+    return schemas
