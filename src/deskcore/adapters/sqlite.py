@@ -103,6 +103,8 @@ MIGRATIONS: tuple[str, ...] = (
 )
 """Schema migrations, in order: ``MIGRATIONS[n]`` takes the schema from version n to n + 1."""
 
+_HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes (kept in ``PRAGMA user_version``)."""
 
@@ -178,17 +180,19 @@ class _Transaction:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _load(self, ticket_id: str) -> Ticket | None:
+    def _load(self, ticket_id: str, version: int | None = None) -> Ticket | None:
         known = self._known.get(ticket_id)
         if known is not None:
             return known
         with _translated("load a ticket"):
-            row = self._db.execute(
-                "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            ticket = self._cache.get(ticket_id, row[0])
+            if version is None:
+                row = self._db.execute(
+                    "SELECT version FROM tickets WHERE id = ?", (ticket_id,)
+                ).fetchone()
+                if row is None:
+                    return None
+                version = int(row[0])
+            ticket = self._cache.get(ticket_id, version)
             if ticket is None:
                 (record,) = self._db.execute(
                     "SELECT record FROM tickets WHERE id = ?", (ticket_id,)
@@ -198,7 +202,7 @@ class _Transaction:
                     (ticket_id,),
                 ).fetchall()
                 thread = tuple(parse_item(json.loads(item)) for (item,) in items)
-                ticket = parse_ticket(json.loads(record), thread, row[0])
+                ticket = parse_ticket(json.loads(record), thread, version)
         self._known[ticket_id] = ticket
         return ticket
 
@@ -226,8 +230,13 @@ class _Transaction:
         return None if row is None else str(row[0])
 
     def find_by_reference(self, reference: ExternalReference) -> Ticket | None:
-        owner = self._owner(reference)
-        return None if owner is None else self._load(owner)
+        with _translated("look up a reference"):
+            row = self._db.execute(
+                "SELECT c.ticket_id, t.version FROM claims c JOIN tickets t ON t.id = c.ticket_id"
+                " WHERE c.network = ? AND c.account = ? AND c.kind = ? AND c.native_id = ?",
+                (reference.network, reference.account, reference.kind, reference.native_id),
+            ).fetchone()
+        return None if row is None else self._load(row[0], row[1])
 
     def search(self, query: TicketQuery) -> list[Ticket]:
         where: list[str] = []
@@ -270,12 +279,20 @@ class _Transaction:
     # -- writes --------------------------------------------------------------------------------
 
     def next_number(self) -> int:
-        with self._operation("allocate a ticket number"):
+        # One statement is atomic on its own: no savepoint needed.
+        with _translated("allocate a ticket number"):
+            if _HAS_RETURNING:
+                (number,) = self._db.execute(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number'"
+                    " RETURNING value"
+                ).fetchone()
+                return int(number)
+        with self._operation("allocate a ticket number"):  # pragma: no cover - SQLite < 3.35
             self._db.execute("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number'")
             (number,) = self._db.execute(
                 "SELECT value FROM counters WHERE name = 'ticket_number'"
             ).fetchone()
-        return int(number)
+        return int(number)  # pragma: no cover
 
     def add(self, ticket: Ticket) -> Ticket:
         with self._operation("add a ticket"):
@@ -336,11 +353,12 @@ class _Transaction:
             old_refs = set(previous.all_references())
             new_refs = ticket.all_references()
             released = old_refs.difference(new_refs)
-            self._db.executemany(
-                "DELETE FROM claims WHERE network = ? AND account = ? AND kind = ?"
-                " AND native_id = ?",
-                [(r.network, r.account, r.kind, r.native_id) for r in released],
-            )
+            if released:
+                self._db.executemany(
+                    "DELETE FROM claims WHERE network = ? AND account = ? AND kind = ?"
+                    " AND native_id = ?",
+                    [(r.network, r.account, r.kind, r.native_id) for r in released],
+                )
             self._claim(ticket, [r for r in new_refs if r not in old_refs])
         self._known[ticket.id] = stored
         return stored
@@ -359,7 +377,7 @@ class _Transaction:
         return self.save(restored(self.get(ticket_id), expected_version))
 
     def save_contact(self, contact: Contact) -> None:
-        with self._operation("save a contact"):
+        with _translated("save a contact"):  # one statement: atomic without a savepoint
             self._db.execute(
                 "INSERT INTO contacts (id, name_folded, email_folded, record) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET name_folded = excluded.name_folded,"
