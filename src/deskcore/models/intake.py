@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from deskcore.errors import InvalidModelError
+from deskcore.errors import InvalidModelError, UnknownValueError
 from deskcore.models import enums
 from deskcore.models._validate import (
     aware,
@@ -26,6 +26,7 @@ from deskcore.models.refs import ExternalReference
 __all__ = ["DeskSettings", "InboundAttachment", "InboundMessage"]
 
 _label = text(1000)
+MAX_SUBJECT_LENGTH = 1000
 
 
 @attrs.frozen(kw_only=True)
@@ -92,6 +93,15 @@ def _classifications(
         raise InvalidModelError("DeskSettings", attribute.name, "at least one classification")
 
 
+def _subject_length(instance: DeskSettings, attribute: attrs.Attribute[int], value: int) -> None:
+    non_negative_int(instance, attribute, value)
+    assert isinstance(value, int)
+    if value > MAX_SUBJECT_LENGTH:
+        raise InvalidModelError(
+            "DeskSettings", attribute.name, f"{value} is above the subject limit of 1000"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class DeskSettings:
     """How a desk files new tickets.
@@ -100,6 +110,7 @@ class DeskSettings:
         default_department_id: Department for intake that names none.
         default_priority: Priority of tickets created by intake.
         classifications: The host's classification list (T3); the default is the seeds' list.
+            :meth:`require_classification` checks a code against it.
         subject_length: Longest subject derived from a message body when it has no subject.
     """
 
@@ -110,4 +121,15 @@ class DeskSettings:
     classifications: tuple[Classification, ...] = attrs.field(
         factory=Classification.defaults, validator=_classifications
     )
-    subject_length: int = attrs.field(default=120, validator=non_negative_int)
+    subject_length: int = attrs.field(default=120, validator=_subject_length)
+
+    def require_classification(self, classification: Classification) -> Classification:
+        """Return ``classification`` if it is on this desk's list (T3).
+
+        Raises:
+            UnknownValueError: It is not on the list; the error names the allowed codes.
+        """
+        if classification not in self.classifications:
+            allowed = tuple(c.code for c in self.classifications)
+            raise UnknownValueError("Ticket", "classification", classification.code, allowed)
+        return classification

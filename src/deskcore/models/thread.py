@@ -50,11 +50,17 @@ def digest_content(body: str, attachments: Iterable[FileDescription] = ()) -> st
     reusing an id for different content (P3).
     """
     h = hashlib.sha256()
-    h.update(body.encode("utf-8"))
+
+    def part(text: str) -> None:
+        # Length-prefixed, so no choice of body and attachment fields can collide with another.
+        data = text.encode("utf-8")
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+
+    part(body)
     for a in attachments:
-        for part in (a.name, str(a.size), a.content_type, a.storage_key):
-            h.update(b"\x00")
-            h.update(part.encode("utf-8"))
+        for field in (a.name, str(a.size), a.content_type, a.storage_key):
+            part(field)
     return "sha256:" + h.hexdigest()
 
 

@@ -9,7 +9,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from deskcore.errors import InvalidModelError, NotFoundError
+from deskcore.errors import InvalidModelError, NaiveDatetimeError, NotFoundError
 from deskcore.models import enums
 from deskcore.models._frozen import FrozenMap
 from deskcore.models._validate import (
@@ -17,6 +17,7 @@ from deskcore.models._validate import (
     fixed_offset,
     identifier,
     instance_of,
+    is_aware,
     member,
     non_negative_duration,
     non_negative_int,
@@ -192,6 +193,8 @@ class Ticket:
 
     def on_hold_time_at(self, now: datetime) -> timedelta:
         """Total time on hold up to ``now``, counting a hold still in progress (L4)."""
+        if not isinstance(now, datetime) or not is_aware(now):
+            raise NaiveDatetimeError("Ticket", "now", f"{now!r} is not an aware datetime (T1)")
         if self.on_hold_since is None or now <= self.on_hold_since:
             return self.on_hold_time
         return self.on_hold_time + (now - self.on_hold_since)

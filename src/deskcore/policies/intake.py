@@ -15,6 +15,7 @@ from datetime import datetime
 
 import attrs
 
+from deskcore.errors import InvalidModelError
 from deskcore.models import (
     Attachment,
     DeskSettings,
@@ -99,6 +100,15 @@ def route_intake(
     ref = message.reference
     if claimed_by is not None:
         stored = _message_with_ref(claimed_by, message)
+        if stored is None and message.conversation == ref and not claimed_by.is_trashed:
+            return IntakeRoute(
+                action=IntakeAction.APPEND,
+                reason="conversation_root_arrived_late",
+                explanation=f"{ref} starts the conversation of ticket #{claimed_by.number}, "
+                "which a later message opened first; the message joins its thread",
+                ticket=claimed_by,
+                digest=digest,
+            )
         if stored is None:
             return IntakeRoute(
                 action=IntakeAction.CONFLICT,
@@ -189,6 +199,8 @@ def derive_subject(message: InboundMessage, settings: DeskSettings) -> str:
     if not subject:
         subject = next((line.strip() for line in message.body.splitlines() if line.strip()), "")
     limit = settings.subject_length
+    if limit == 0:
+        return ""
     if len(subject) > limit:
         subject = subject[: max(limit - 1, 0)].rstrip() + "…"
     return subject
@@ -231,7 +243,14 @@ def open_ticket(
 def append_inbound(
     ticket: Ticket, message: InboundMessage, *, item_id: str, now: datetime, reopen: bool = True
 ) -> TicketChange:
-    """Append ``message`` to ``ticket`` (L2 reopen and L4 first response apply)."""
+    """Append ``message`` to ``ticket`` (L2 reopen and L4 first response apply).
+
+    A conversation's first message that arrives after a reply (the reply opened the ticket
+    and claimed the conversation reference for it) takes that reference over as its own.
+    """
+    if message.reference in ticket.external_refs:
+        refs = tuple(r for r in ticket.external_refs if r != message.reference)
+        ticket = attrs.evolve(ticket, external_refs=refs)
     item = to_message(message, item_id=item_id, ticket_id=ticket.id)
     return append_item(ticket, item, now=now, reopen=reopen)
 
@@ -244,15 +263,19 @@ def revise_message(
     The item keeps its id, position and reference; its previous body and digest move to
     ``revisions``.
     """
-    index, stored = next((i, item) for i, item in enumerate(ticket.thread) if item.id == item_id)
-    assert isinstance(stored, Message)
+    stored = ticket.item(item_id)  # NotFoundError when the ticket has no such item
+    if not isinstance(stored, Message):
+        raise InvalidModelError(
+            "Ticket", "thread", f"item {item_id!r} is a {stored.kind}; only messages are revised"
+        )
+    index = ticket.thread.index(stored)
     previous = Revision(
         body=stored.body, content_digest=stored.content_digest or "", replaced_at=now
     )
     revised = attrs.evolve(
         stored,
         body=message.body,
-        attachments=_attachments(message, item_id, ticket.id),
+        attachments=_attachments(message, item_id, stored.origin_ticket_id),
         content_digest=message_digest(message),
         revisions=(*stored.revisions, previous),
     )
@@ -270,8 +293,9 @@ def to_message(message: InboundMessage, *, item_id: str, ticket_id: str) -> Mess
         origin_ticket_id=ticket_id,
         direction=message.direction,
         visibility=message.visibility,
-        author_id=message.author_id or message.contact.id,
-        author_name=message.author_name or message.contact.name,
+        author_id=message.author_id or _default_author(message),
+        author_name=message.author_name
+        or (message.contact.name if message.direction is Direction.INBOUND else ""),
         body=message.body,
         channel=message.channel,
         sent_at=message.sent_at,
@@ -302,6 +326,14 @@ def _attachments(message: InboundMessage, item_id: str, ticket_id: str) -> tuple
         )
         for n, a in enumerate(message.attachments, start=1)
     )
+
+
+def _default_author(message: InboundMessage) -> str:
+    # An inbound message is written by the customer; an outbound one with no named agent by
+    # the brand's channel account it was posted from, never by the customer.
+    if message.direction is Direction.INBOUND:
+        return message.contact.id
+    return message.reference.account
 
 
 def _message_with_ref(ticket: Ticket, message: InboundMessage) -> Message | None:

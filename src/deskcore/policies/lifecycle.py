@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import attrs
 
-from deskcore.errors import InvalidTransitionError, TimeOrderError
+from deskcore.errors import InvalidTransitionError, NaiveDatetimeError, TimeOrderError
 from deskcore.models import (
     Direction,
     DomainEvent,
@@ -25,7 +25,7 @@ from deskcore.models import (
     Ticket,
     TicketStatus,
 )
-from deskcore.models._validate import coerce
+from deskcore.models._validate import coerce, is_aware
 
 __all__ = [
     "TRANSITIONS",
@@ -75,6 +75,7 @@ def change_status(
         InvalidTransitionError: The table does not allow the change; names both statuses.
         TimeOrderError: ``now`` is earlier than the start of the current hold.
     """
+    _require_aware(now, "change_status")
     to_status = coerce(TicketStatus, to_status, "Ticket", "status")
     if to_status is ticket.status:
         return TicketChange(ticket)
@@ -119,6 +120,7 @@ def append_item(
     - L4: the first public outbound message sets ``first_responded_at`` to its sent time,
       which never changes after.
     """
+    _require_aware(now, "append_item")
     at = bisect_right(ticket.thread, item.created_at, key=_created_at)
     thread = (*ticket.thread[:at], item, *ticket.thread[at:])
     ref = item.external_ref if isinstance(item, Message) else None
@@ -140,6 +142,11 @@ def append_item(
         changed = reopened.ticket
         events.extend(reopened.events)
     return TicketChange(changed, tuple(events))
+
+
+def _require_aware(now: datetime, operation: str) -> None:
+    if not isinstance(now, datetime) or not is_aware(now):
+        raise NaiveDatetimeError(operation, "now", f"{now!r} is not an aware datetime (T1)")
 
 
 def _created_at(item: ThreadItem) -> datetime:

@@ -8,7 +8,12 @@ from datetime import datetime
 
 import attrs
 
-from deskcore.errors import ConcurrencyError, ReferenceClaimedError, TimeOrderError
+from deskcore.errors import (
+    ConcurrencyError,
+    InvalidModelError,
+    NaiveDatetimeError,
+    ReferenceClaimedError,
+)
 from deskcore.models import (
     DeskSettings,
     DomainEvent,
@@ -86,8 +91,8 @@ class Desk:
         ids: IdGenerator | None = None,
         max_attempts: int = 3,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise InvalidModelError("Desk", "max_attempts", f"{max_attempts!r}: use 1 or more")
         self.store = store
         self.settings = settings
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -96,8 +101,10 @@ class Desk:
 
     def _now(self) -> datetime:
         now = self.clock.now()
-        if not is_aware(now):
-            raise TimeOrderError("the clock returned a naive datetime", clock=repr(self.clock))
+        if not isinstance(now, datetime) or not is_aware(now):
+            raise NaiveDatetimeError(
+                "Clock", "now", f"the clock returned a naive datetime {now!r} (T1)"
+            )
         return now
 
     # -- intake --------------------------------------------------------------------------------

@@ -32,7 +32,10 @@ class FixedClock:
 
     def advance(self, delta: timedelta | None = None, **units: float) -> datetime:
         """Move the clock forward by ``delta`` or by ``timedelta(**units)``; return the new time."""
-        self._now += delta if delta is not None else timedelta(**units)
+        step = delta if delta is not None else timedelta(**units)
+        # Real elapsed time: step in UTC, then show the result in the clock's zone again, so
+        # an hour across a daylight-saving change is still an hour.
+        self._now = (self._now.astimezone(UTC) + step).astimezone(self._now.tzinfo)
         return self._now
 
 

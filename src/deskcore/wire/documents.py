@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from deskcore.models import Priority, TicketStatus, Visibility
 from deskcore.wire._types import (
@@ -58,8 +59,19 @@ MAX_CUSTOM_TEXT_LENGTH = 100_000
 TICKET_SCHEMA_VERSION: Literal[1] = 1
 """The version of the ticket document format."""
 
-CustomFieldName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-"""A custom field's name: 1 to 255 characters."""
+
+def _check_printable(value: str) -> str:
+    if not value.isprintable():
+        raise PydanticCustomError(
+            "custom_field_name", "A custom field name must be printable (no control characters)"
+        )
+    return value
+
+
+CustomFieldName = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(_check_printable)
+]
+"""A custom field's name: 1 to 255 printable characters, as the domain requires."""
 
 CustomFieldValue: TypeAlias = (
     Annotated[str, StringConstraints(max_length=MAX_CUSTOM_TEXT_LENGTH)] | int | float | bool | None
