@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,12 +75,15 @@ FORBIDDEN_ON_IMPORT = (
 
 def _modules_after(statement: str) -> set[str]:
     code = f"{statement}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    # A fresh interpreter without coverage measurement (coverage itself imports sqlite3).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE")}
     done = subprocess.run(
         [sys.executable, "-W", "error", "-c", code],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
+        env=env,
     )
     return set(json.loads(done.stdout))
 
