@@ -11,7 +11,12 @@ from typing import Protocol, TypeVar
 
 import attrs
 
-from deskcore.errors import ConcurrencyError, InvalidModelError, InvalidTransitionError
+from deskcore.errors import (
+    ConcurrencyError,
+    InvalidModelError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
 from deskcore.ports import TicketRepository, UnitOfWork
 
@@ -63,6 +68,45 @@ def restored(ticket: Ticket, expected_version: int) -> Ticket:
     if not ticket.is_trashed:
         raise InvalidTransitionError(ticket.id, "active", "active")
     return attrs.evolve(ticket, trashed_at=None, merged_into=None)
+
+
+class TransactionMethods(ABC):
+    """Repository methods that every reference transaction derives from two primitives:
+    loading one ticket and saving one."""
+
+    @abstractmethod
+    def _load(self, ticket_id: str) -> Ticket | None:
+        """The ticket as this transaction sees it, or ``None``."""
+
+    @abstractmethod
+    def save(self, ticket: Ticket) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.save`."""
+
+    def get(self, ticket_id: str) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.get`."""
+        ticket = self._load(ticket_id)
+        if ticket is None:
+            raise NotFoundError("ticket", ticket_id)
+        return ticket
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        """See :meth:`deskcore.ports.TicketRepository.get_many`."""
+        return [self.get(ticket_id) for ticket_id in ticket_ids]
+
+    def trash(
+        self,
+        ticket_id: str,
+        *,
+        at: datetime,
+        expected_version: int,
+        merged_into: str | None = None,
+    ) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.trash`."""
+        return self.save(trashed(self.get(ticket_id), at, expected_version, merged_into))
+
+    def restore(self, ticket_id: str, *, expected_version: int) -> Ticket:
+        """See :meth:`deskcore.ports.TicketRepository.restore`."""
+        return self.save(restored(self.get(ticket_id), expected_version))
 
 
 class _Reads(Protocol):

@@ -4,9 +4,8 @@ of the repository contract (P7)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -14,13 +13,12 @@ import attrs
 
 from deskcore.adapters._base import (
     StoreMethods,
+    TransactionMethods,
     check_new,
     check_stored,
-    restored,
-    trashed,
     with_version,
 )
-from deskcore.errors import DuplicateError, NotFoundError, ReferenceClaimedError
+from deskcore.errors import DuplicateError, ReferenceClaimedError
 from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
 
 __all__ = ["InMemoryTicketRepository", "InMemoryUnitOfWork"]
@@ -37,7 +35,7 @@ class _State:
     last_number: int = 0
 
 
-class _Transaction:
+class _Transaction(TransactionMethods):
     """A repository view over the committed state plus this transaction's pending writes."""
 
     def __init__(self, state: _State) -> None:
@@ -50,7 +48,7 @@ class _Transaction:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _ticket(self, ticket_id: str) -> Ticket | None:
+    def _load(self, ticket_id: str) -> Ticket | None:
         found = self._tickets.get(ticket_id)
         return found if found is not None else self._state.tickets.get(ticket_id)
 
@@ -69,22 +67,13 @@ class _Transaction:
             if ticket_id not in self._tickets:
                 yield ticket
 
-    def get(self, ticket_id: str) -> Ticket:
-        ticket = self._ticket(ticket_id)
-        if ticket is None:
-            raise NotFoundError("ticket", ticket_id)
-        return ticket
-
-    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
-        return [self.get(ticket_id) for ticket_id in ticket_ids]
-
     def find_by_number(self, number: int) -> Ticket | None:
         ticket_id = self._numbers.get(number) or self._state.numbers.get(number)
-        return None if ticket_id is None else self._ticket(ticket_id)
+        return None if ticket_id is None else self._load(ticket_id)
 
     def find_by_reference(self, reference: ExternalReference) -> Ticket | None:
         owner = self._owner(reference)
-        return None if owner is None else self._ticket(owner)
+        return None if owner is None else self._load(owner)
 
     def search(self, query: TicketQuery) -> list[Ticket]:
         found = [
@@ -108,7 +97,7 @@ class _Transaction:
         return self._last_number
 
     def add(self, ticket: Ticket) -> Ticket:
-        existing = self._ticket(ticket.id)
+        existing = self._load(ticket.id)
         check_new(ticket, None if existing is None else existing.version)
         owner = self._numbers.get(ticket.number) or self._state.numbers.get(ticket.number)
         if owner is not None:
@@ -120,25 +109,12 @@ class _Transaction:
         return stored
 
     def save(self, ticket: Ticket) -> Ticket:
-        previous = self._ticket(ticket.id)
+        previous = self._load(ticket.id)
         check_stored(ticket, previous)
         assert previous is not None
         stored = with_version(ticket, ticket.version + 1)
         self._write(stored, previous=previous)
         return stored
-
-    def trash(
-        self,
-        ticket_id: str,
-        *,
-        at: datetime,
-        expected_version: int,
-        merged_into: str | None = None,
-    ) -> Ticket:
-        return self.save(trashed(self.get(ticket_id), at, expected_version, merged_into))
-
-    def restore(self, ticket_id: str, *, expected_version: int) -> Ticket:
-        return self.save(restored(self.get(ticket_id), expected_version))
 
     def save_contact(self, contact: Contact) -> None:
         self._contacts[contact.id] = contact

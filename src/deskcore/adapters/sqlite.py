@@ -19,16 +19,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from deskcore.adapters._base import (
     StoreMethods,
+    TransactionMethods,
     check_new,
     check_stored,
-    restored,
-    trashed,
     with_version,
 )
 from deskcore.adapters._records import (
@@ -42,7 +40,6 @@ from deskcore.adapters._records import (
 )
 from deskcore.errors import (
     DuplicateError,
-    NotFoundError,
     ReferenceClaimedError,
     SchemaVersionError,
     StorageError,
@@ -145,7 +142,7 @@ class _TicketCache:
             self._tickets.popitem(last=False)
 
 
-class _Transaction:
+class _Transaction(TransactionMethods):
     """The repository bound to one open SQLite transaction."""
 
     def __init__(self, connection: sqlite3.Connection, cache: _TicketCache) -> None:
@@ -205,15 +202,6 @@ class _Transaction:
                 ticket = parse_ticket(json.loads(record), thread, version)
         self._known[ticket_id] = ticket
         return ticket
-
-    def get(self, ticket_id: str) -> Ticket:
-        ticket = self._load(ticket_id)
-        if ticket is None:
-            raise NotFoundError("ticket", ticket_id)
-        return ticket
-
-    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
-        return [self.get(ticket_id) for ticket_id in ticket_ids]
 
     def find_by_number(self, number: int) -> Ticket | None:
         with _translated("find a ticket by number"):
@@ -362,19 +350,6 @@ class _Transaction:
             self._claim(ticket, [r for r in new_refs if r not in old_refs])
         self._known[ticket.id] = stored
         return stored
-
-    def trash(
-        self,
-        ticket_id: str,
-        *,
-        at: datetime,
-        expected_version: int,
-        merged_into: str | None = None,
-    ) -> Ticket:
-        return self.save(trashed(self.get(ticket_id), at, expected_version, merged_into))
-
-    def restore(self, ticket_id: str, *, expected_version: int) -> Ticket:
-        return self.save(restored(self.get(ticket_id), expected_version))
 
     def save_contact(self, contact: Contact) -> None:
         with _translated("save a contact"):  # one statement: atomic without a savepoint
