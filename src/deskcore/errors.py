@@ -21,11 +21,13 @@ __all__ = [
     "DuplicateError",
     "InvalidModelError",
     "InvalidTransitionError",
+    "MergeRejectedError",
     "NaiveDatetimeError",
     "NotFoundError",
     "PermissionDeniedError",
     "ReferenceClaimedError",
     "SchemaVersionError",
+    "StalePlanError",
     "StorageError",
     "TimeOrderError",
     "UnknownValueError",
@@ -183,6 +185,34 @@ class ReferenceClaimedError(DeskcoreError):
         self.reference = reference
         self.ticket_id = ticket_id
         self.claimed_by = claimed_by
+
+
+class StalePlanError(ConcurrencyError):
+    """A merge plan was applied to tickets that changed since it was made (M12).
+
+    Nothing was written. Plan again from the current tickets, so the person merging sees the
+    conflict report of what is really there.
+    """
+
+    code = "stale_plan"
+
+
+class MergeRejectedError(DeskcoreError, ValueError):
+    """A merge was refused. ``reasons`` holds every reason at once, each with its own code.
+
+    Attributes:
+        reasons: The plan's rejections (:class:`deskcore.policies.merge.MergeRejection`).
+    """
+
+    code = "merge_rejected"
+
+    def __init__(self, reasons: tuple[Any, ...]) -> None:
+        codes = ", ".join(reason.code for reason in reasons)
+        super().__init__(
+            f"merge refused ({codes}): " + "; ".join(reason.message for reason in reasons),
+            codes=tuple(reason.code for reason in reasons),
+        )
+        self.reasons = reasons
 
 
 class DuplicateError(DeskcoreError):

@@ -17,7 +17,7 @@ from deskcore.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
+from deskcore.models import Contact, ExternalReference, MergeJournalEntry, Ticket, TicketQuery
 from deskcore.ports import TicketRepository, UnitOfWork
 
 T = TypeVar("T")
@@ -116,6 +116,7 @@ class _Reads(Protocol):
     def find_by_reference(self, reference: ExternalReference) -> Ticket | None: ...
     def search(self, query: TicketQuery) -> list[Ticket]: ...
     def get_contact(self, contact_id: str) -> Contact | None: ...
+    def journal(self, ticket_id: str) -> list[MergeJournalEntry]: ...
 
 
 class StoreMethods(ABC):
@@ -165,6 +166,15 @@ class StoreMethods(ABC):
         """See :meth:`deskcore.ports.TicketRepository.get_contact`."""
         with self._reading() as view:
             return view.get_contact(contact_id)
+
+    def journal(self, ticket_id: str) -> list[MergeJournalEntry]:
+        """See :meth:`deskcore.ports.TicketRepository.journal`."""
+        with self._reading() as view:
+            return view.journal(ticket_id)
+
+    def add_journal_entry(self, entry: MergeJournalEntry) -> None:
+        """See :meth:`deskcore.ports.TicketRepository.add_journal_entry`."""
+        self._writing(lambda tickets: tickets.add_journal_entry(entry))
 
     def next_number(self) -> int:
         """See :meth:`deskcore.ports.TicketRepository.next_number`."""

@@ -11,13 +11,20 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
+
 from deskcore.models import (
     Attachment,
     Channel,
     Classification,
     Comment,
     Contact,
+    Exposure,
     ExternalReference,
+    FieldDecision,
+    FieldValue,
+    ItemMove,
+    MergeJournalEntry,
     Message,
     Revision,
     ThreadItem,
@@ -170,6 +177,7 @@ def ticket_record(ticket: Ticket) -> dict[str, Any]:
         "closed_at": _dt(ticket.closed_at),
         "custom": dict(ticket.custom_fields),
         "refs": [_ref(r) for r in ticket.external_refs],
+        "ceded": [_ref(r) for r in ticket.ceded_refs],
         "merged_into": ticket.merged_into,
         "trashed_at": _dt(ticket.trashed_at),
     }
@@ -199,6 +207,7 @@ def parse_ticket(r: dict[str, Any], thread: tuple[ThreadItem, ...], version: int
         custom_fields=r["custom"],
         thread=thread,
         external_refs=tuple(ref for ref in map(_parse_ref, r["refs"]) if ref is not None),
+        ceded_refs=tuple(ref for ref in map(_parse_ref, r.get("ceded", ())) if ref is not None),
         merged_into=r["merged_into"],
         trashed_at=_parse_dt(r["trashed_at"]),
         version=version,
@@ -220,4 +229,46 @@ def parse_contact(r: dict[str, Any]) -> Contact:
     """The contact of a record made by :func:`contact_record`."""
     return Contact(
         id=r["id"], name=r["name"], email=r["email"], phone=r["phone"], account_id=r["account"]
+    )
+
+
+def journal_record(entry: MergeJournalEntry) -> dict[str, Any]:
+    """The JSON-ready record of a merge journal entry."""
+    record = attrs.asdict(entry, recurse=True)
+    record["at"] = entry.at.isoformat()
+    return record
+
+
+def parse_journal(r: dict[str, Any]) -> MergeJournalEntry:
+    """The journal entry of a record made by :func:`journal_record`."""
+
+    def value(v: dict[str, Any]) -> FieldValue:
+        return FieldValue(**v)
+
+    return MergeJournalEntry(
+        id=r["id"],
+        at=datetime.fromisoformat(r["at"]),
+        actor_id=r["actor_id"],
+        primary_id=r["primary_id"],
+        merged_ticket_ids=tuple(r["merged_ticket_ids"]),
+        moves=tuple(ItemMove(**m) for m in r["moves"]),
+        fields=tuple(
+            FieldDecision(
+                field=f["field"],
+                values=tuple(value(v) for v in f["values"]),
+                chosen=value(f["chosen"]),
+                discarded=tuple(value(v) for v in f["discarded"]),
+            )
+            for f in r["fields"]
+        ),
+        exposures=tuple(
+            Exposure(
+                ticket_id=e["ticket_id"],
+                owner_contact_id=e["owner_contact_id"],
+                viewer_contact_id=e["viewer_contact_id"],
+                item_ids=tuple(e["item_ids"]),
+            )
+            for e in r["exposures"]
+        ),
+        already_present=tuple(r["already_present"]),
     )

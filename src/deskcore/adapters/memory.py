@@ -19,7 +19,7 @@ from deskcore.adapters._base import (
     with_version,
 )
 from deskcore.errors import DuplicateError, ReferenceClaimedError
-from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
+from deskcore.models import Contact, ExternalReference, MergeJournalEntry, Ticket, TicketQuery
 
 __all__ = ["InMemoryTicketRepository", "InMemoryUnitOfWork"]
 
@@ -32,6 +32,7 @@ class _State:
     numbers: dict[int, str] = attrs.Factory(dict)
     claims: dict[ExternalReference, str] = attrs.Factory(dict)
     contacts: dict[str, Contact] = attrs.Factory(dict)
+    journal: dict[str, MergeJournalEntry] = attrs.Factory(dict)
     last_number: int = 0
 
 
@@ -44,6 +45,7 @@ class _Transaction(TransactionMethods):
         self._numbers: dict[int, str] = {}
         self._claims: dict[ExternalReference, str | object] = {}
         self._contacts: dict[str, Contact] = {}
+        self._journal: dict[str, MergeJournalEntry] = {}
         self._last_number = state.last_number
 
     # -- reads ---------------------------------------------------------------------------------
@@ -119,6 +121,15 @@ class _Transaction(TransactionMethods):
     def save_contact(self, contact: Contact) -> None:
         self._contacts[contact.id] = contact
 
+    def add_journal_entry(self, entry: MergeJournalEntry) -> None:
+        if entry.id in self._journal or entry.id in self._state.journal:
+            raise DuplicateError("merge journal entry", entry.id)
+        self._journal[entry.id] = entry
+
+    def journal(self, ticket_id: str) -> list[MergeJournalEntry]:
+        entries = [*self._state.journal.values(), *self._journal.values()]
+        return sorted((e for e in entries if ticket_id in e.ticket_ids), key=lambda e: (e.at, e.id))
+
     def _write(self, ticket: Ticket, previous: Ticket | None) -> None:
         if previous is not None and previous.number != ticket.number:
             raise DuplicateError("change of ticket number", ticket.number)
@@ -139,6 +150,7 @@ class _Transaction(TransactionMethods):
         state.tickets.update(self._tickets)
         state.numbers.update(self._numbers)
         state.contacts.update(self._contacts)
+        state.journal.update(self._journal)
         for reference, owner in self._claims.items():
             if owner is _RELEASED:
                 state.claims.pop(reference, None)

@@ -33,8 +33,10 @@ from deskcore.adapters._records import (
     contact_record,
     dumps,
     item_record,
+    journal_record,
     parse_contact,
     parse_item,
+    parse_journal,
     parse_ticket,
     ticket_record,
 )
@@ -44,7 +46,15 @@ from deskcore.errors import (
     SchemaVersionError,
     StorageError,
 )
-from deskcore.models import Contact, ExternalReference, ThreadItem, Ticket, TicketQuery, fold
+from deskcore.models import (
+    Contact,
+    ExternalReference,
+    MergeJournalEntry,
+    ThreadItem,
+    Ticket,
+    TicketQuery,
+    fold,
+)
 from deskcore.models.query import epoch_micros
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteTicketRepository", "SQLiteUnitOfWork"]
@@ -96,6 +106,19 @@ MIGRATIONS: tuple[str, ...] = (
         record       TEXT NOT NULL
     );
     CREATE INDEX contacts_by_email ON contacts (email_folded);
+    """,
+    # 2: the merge journal (M15), found by any ticket that took part.
+    """
+    CREATE TABLE merge_journal (
+        id     TEXT PRIMARY KEY,
+        at_us  INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE TABLE merge_journal_tickets (
+        journal_id TEXT NOT NULL REFERENCES merge_journal (id),
+        ticket_id  TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, journal_id)
+    ) WITHOUT ROWID;
     """,
 )
 """Schema migrations, in order: ``MIGRATIONS[n]`` takes the schema from version n to n + 1."""
@@ -364,6 +387,30 @@ class _Transaction(TransactionMethods):
                     dumps(contact_record(contact)),
                 ),
             )
+
+    def add_journal_entry(self, entry: MergeJournalEntry) -> None:
+        with self._operation("record a merge"):
+            try:
+                self._db.execute(
+                    "INSERT INTO merge_journal (id, at_us, record) VALUES (?, ?, ?)",
+                    (entry.id, epoch_micros(entry.at), dumps(journal_record(entry))),
+                )
+            except sqlite3.IntegrityError:
+                raise DuplicateError("merge journal entry", entry.id) from None
+            self._db.executemany(
+                "INSERT INTO merge_journal_tickets (journal_id, ticket_id) VALUES (?, ?)",
+                [(entry.id, ticket_id) for ticket_id in dict.fromkeys(entry.ticket_ids)],
+            )
+
+    def journal(self, ticket_id: str) -> list[MergeJournalEntry]:
+        with _translated("read the merge journal"):
+            rows = self._db.execute(
+                "SELECT j.record FROM merge_journal j"
+                " JOIN merge_journal_tickets t ON t.journal_id = j.id"
+                " WHERE t.ticket_id = ? ORDER BY j.at_us, j.id",
+                (ticket_id,),
+            ).fetchall()
+        return [parse_journal(json.loads(record)) for (record,) in rows]
 
     def _insert_items(self, ticket_id: str, items: Sequence[ThreadItem], *, start: int) -> None:
         self._db.executemany(

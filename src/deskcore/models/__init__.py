@@ -19,8 +19,20 @@ from deskcore.models.events import (
     ReferenceConflict,
     StatusChanged,
     TicketCreated,
+    TicketMerged,
+    TicketRestored,
+    TicketTrashed,
 )
 from deskcore.models.intake import DeskSettings, InboundAttachment, InboundMessage
+from deskcore.models.merge import (
+    Exposure,
+    FieldDecision,
+    FieldValue,
+    ItemMove,
+    MergeJournalEntry,
+    MergePolicy,
+    MergeRejection,
+)
 from deskcore.models.parties import Account, Actor, Brand, Contact, Department
 from deskcore.models.query import TicketQuery, fold
 from deskcore.models.refs import ExternalReference
@@ -48,13 +60,20 @@ __all__ = [
     "DeskSettings",
     "Direction",
     "DomainEvent",
+    "Exposure",
     "ExternalReference",
+    "FieldDecision",
+    "FieldValue",
     "FirstResponseRecorded",
     "FrozenMap",
     "InboundAttachment",
     "InboundMessage",
     "ItemAppended",
+    "ItemMove",
     "ItemRevised",
+    "MergeJournalEntry",
+    "MergePolicy",
+    "MergeRejection",
     "Message",
     "Permission",
     "Priority",
@@ -65,8 +84,11 @@ __all__ = [
     "ThreadItem",
     "Ticket",
     "TicketCreated",
+    "TicketMerged",
     "TicketQuery",
+    "TicketRestored",
     "TicketStatus",
+    "TicketTrashed",
     "Visibility",
     "digest_content",
     "fold",

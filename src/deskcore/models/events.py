@@ -23,6 +23,9 @@ __all__ = [
     "ReferenceConflict",
     "StatusChanged",
     "TicketCreated",
+    "TicketMerged",
+    "TicketRestored",
+    "TicketTrashed",
 ]
 
 
@@ -98,6 +101,34 @@ class ReferenceConflict(_Event):
     received_digest: str
 
 
+@attrs.frozen(kw_only=True)
+class TicketMerged(_Event):
+    """Tickets were merged into this one (M12, M15); ``journal_id`` names the journal entry."""
+
+    name: ClassVar[str] = "ticket.merged"
+
+    merged_ticket_ids: tuple[str, ...]
+    journal_id: str
+
+
+@attrs.frozen(kw_only=True)
+class TicketTrashed(_Event):
+    """A ticket went to the trash; ``merged_into`` is set when a merge put it there (M6)."""
+
+    name: ClassVar[str] = "ticket.trashed"
+
+    merged_into: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TicketRestored(_Event):
+    """A ticket came back from the trash, taking its own references back (M3, M14)."""
+
+    name: ClassVar[str] = "ticket.restored"
+
+    was_merged_into: str | None = None
+
+
 DomainEvent: TypeAlias = (
     TicketCreated
     | ItemAppended
@@ -105,5 +136,8 @@ DomainEvent: TypeAlias = (
     | StatusChanged
     | FirstResponseRecorded
     | ReferenceConflict
+    | TicketMerged
+    | TicketTrashed
+    | TicketRestored
 )
 """Any domain event. Later capabilities (merge, sync, CRM) add their own."""

@@ -16,6 +16,7 @@ from deskcore.models._validate import (
     member,
     non_negative_int,
     optional_identifier,
+    positive_int,
     text,
     tuple_of,
 )
@@ -55,6 +56,9 @@ class InboundMessage:
         is_edit: The platform reports that this message edits the one with the same
             reference; it is stored as a revision of the same item.
         direction: Inbound (the customer wrote) or outbound (the brand replied on the platform).
+        ticket_number: The ticket the message says it is about, when the host found one (a
+            ``[#123]`` in an email subject). Used when neither the message nor its
+            conversation is known; a merged-away number leads to its primary (M14).
     """
 
     reference: ExternalReference = attrs.field(validator=instance_of(ExternalReference))
@@ -82,6 +86,9 @@ class InboundMessage:
         default=None, validator=attrs.validators.optional(_label)
     )
     is_edit: bool = attrs.field(default=False, validator=instance_of(bool))
+    ticket_number: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(positive_int)
+    )
 
 
 def _classifications(

@@ -83,6 +83,9 @@ class Ticket:
     - a ticket merged into another is also trashed;
     - thread item ids are unique, and the thread is ordered by creation time;
     - no external reference appears twice among the ticket's and its items' references.
+
+    ``ceded_refs`` lists references of items this ticket holds as copies from a merge but no
+    longer claims, because the ticket they came from was restored and took them back (M14).
     """
 
     id: str = attrs.field(validator=identifier)
@@ -125,6 +128,9 @@ class Ticket:
     external_refs: tuple[ExternalReference, ...] = attrs.field(
         default=(), validator=tuple_of(ExternalReference)
     )
+    ceded_refs: tuple[ExternalReference, ...] = attrs.field(
+        default=(), validator=tuple_of(ExternalReference)
+    )
     merged_into: str | None = attrs.field(default=None, validator=optional_identifier)
     trashed_at: datetime | None = attrs.field(
         default=None, converter=optional_fixed_offset, validator=optional_aware
@@ -152,7 +158,7 @@ class Ticket:
             if previous is not None and item.created_at < previous:
                 raise bad("thread", f"thread item {item.id!r} is out of creation-time order")
             previous = item.created_at
-        refs = self.all_references()
+        refs = self.held_references()
         if len(set(refs)) != len(refs):
             raise bad("external_refs", "an external reference appears twice")
 
@@ -181,15 +187,27 @@ class Ticket:
                     return True
         return True
 
-    def all_references(self) -> tuple[ExternalReference, ...]:
-        """The ticket's own references followed by every message's reference (T6)."""
+    def held_references(self) -> list[ExternalReference]:
+        """Every reference the ticket holds (its own and its messages'), claimed or not."""
         refs = list(self.external_refs)
         refs.extend(
             item.external_ref
             for item in self.thread
             if isinstance(item, Message) and item.external_ref is not None
         )
-        return tuple(refs)
+        return refs
+
+    def all_references(self) -> tuple[ExternalReference, ...]:
+        """The references this ticket claims (T6): what finds it in a repository.
+
+        Its own references and its messages' references, except those it ceded to a restored
+        ticket (M14). A ticket merged into another claims nothing: its references moved to the
+        primary with its items (M14).
+        """
+        if self.merged_into is not None:
+            return ()
+        ceded = set(self.ceded_refs)
+        return tuple(ref for ref in self.held_references() if ref not in ceded)
 
     def on_hold_time_at(self, now: datetime) -> timedelta:
         """Total time on hold up to ``now``, counting a hold still in progress (L4)."""

@@ -88,13 +88,18 @@ def route_intake(
     *,
     claimed_by: Ticket | None,
     conversation_ticket: Ticket | None,
+    numbered_ticket: Ticket | None = None,
+    addressed_ticket: Ticket | None = None,
 ) -> IntakeRoute:
-    """Decide what to do with ``message`` (P3).
+    """Decide what to do with ``message`` (P3, M14).
 
     Args:
         message: The inbound message.
         claimed_by: The ticket that already claims ``message.reference``, if any.
         conversation_ticket: The ticket that claims ``message.conversation``, if any.
+        numbered_ticket: The ticket whose number ``message.ticket_number`` names, if any.
+        addressed_ticket: Where ``numbered_ticket`` lives now: itself, or the end of its
+            chain of merges (M14).
     """
     digest = message_digest(message)
     ref = message.reference
@@ -155,6 +160,27 @@ def route_intake(
             f"an edit; ticket #{claimed_by.number} is left unchanged",
             ticket=claimed_by,
             item_id=stored.id,
+            digest=digest,
+        )
+    if (
+        (conversation_ticket is None or conversation_ticket.is_trashed)
+        and numbered_ticket is not None
+        and addressed_ticket is not None
+        and not addressed_ticket.is_trashed
+    ):
+        redirected = addressed_ticket.id != numbered_ticket.id
+        return IntakeRoute(
+            action=IntakeAction.APPEND,
+            reason="redirected_from_merged" if redirected else "addressed_by_number",
+            explanation=(
+                f"the message is addressed to ticket #{numbered_ticket.number}, which was "
+                f"merged into #{addressed_ticket.number}; it joins #{addressed_ticket.number} "
+                "(M14)"
+                if redirected
+                else f"the message is addressed to ticket #{numbered_ticket.number} and "
+                "joins its thread"
+            ),
+            ticket=addressed_ticket,
             digest=digest,
         )
     if conversation_ticket is not None and not conversation_ticket.is_trashed:

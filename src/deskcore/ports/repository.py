@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from deskcore.models import Contact, ExternalReference, Ticket, TicketQuery
+from deskcore.models import Contact, ExternalReference, MergeJournalEntry, Ticket, TicketQuery
 
 __all__ = ["TicketRepository", "TicketStore", "UnitOfWork"]
 
@@ -92,6 +92,15 @@ class TicketRepository(Protocol):
 
     def get_contact(self, contact_id: str) -> Contact | None:
         """The contact with ``contact_id``, or ``None``."""
+        ...
+
+    def add_journal_entry(self, entry: MergeJournalEntry) -> None:
+        """Record a merge (M15). Raises :class:`~deskcore.errors.DuplicateError` for a
+        journal id already used."""
+        ...
+
+    def journal(self, ticket_id: str) -> list[MergeJournalEntry]:
+        """Every merge ``ticket_id`` took part in, as primary or merged, oldest first (M15)."""
         ...
 
     def save_contact(self, contact: Contact) -> None:

@@ -3,7 +3,7 @@ write in one unit of work (the functional core's thin shell)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -11,14 +11,17 @@ import attrs
 from deskcore.errors import (
     ConcurrencyError,
     InvalidModelError,
+    MergeRejectedError,
     NaiveDatetimeError,
     ReferenceClaimedError,
 )
 from deskcore.models import (
+    Actor,
     DeskSettings,
     DomainEvent,
     ExternalReference,
     InboundMessage,
+    MergePolicy,
     ReferenceConflict,
     Ticket,
     TicketStatus,
@@ -33,6 +36,14 @@ from deskcore.policies import (
     open_ticket,
     revise_message,
     route_intake,
+)
+from deskcore.policies.merge import (
+    MergePlan,
+    MergeResult,
+    RestoreResult,
+    apply_merge,
+    plan_merge,
+    restore_ticket,
 )
 from deskcore.ports import Clock, IdGenerator, TicketRepository, TicketStore
 from deskcore.service.runtime import SystemClock, UuidIds
@@ -78,6 +89,7 @@ class Desk:
         settings: How new tickets are filed.
         clock: Source of ``now``; the system clock in UTC by default.
         ids: Source of new ids; random UUIDs by default.
+        merge_policy: Merge limits (M1); at most five tickets at once by default.
         max_attempts: How often a use case is retried when a concurrent writer wins a race
             (a :class:`~deskcore.errors.ConcurrencyError` or a lost reference claim).
     """
@@ -90,6 +102,7 @@ class Desk:
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
         max_attempts: int = 3,
+        merge_policy: MergePolicy | None = None,
     ) -> None:
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise InvalidModelError("Desk", "max_attempts", f"{max_attempts!r}: use 1 or more")
@@ -98,6 +111,7 @@ class Desk:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids: IdGenerator = ids if ids is not None else UuidIds()
         self.max_attempts = max_attempts
+        self.merge_policy = merge_policy if merge_policy is not None else MergePolicy()
 
     def _now(self) -> datetime:
         now = self.clock.now()
@@ -161,8 +175,16 @@ class Desk:
         if message.conversation is not None:
             found = repo.find_by_reference(message.conversation)
             conversation_ticket = None if found is None else _follow_merges(repo, found)
+        numbered = addressed = None
+        if message.ticket_number is not None and claimed_by is None:
+            numbered = repo.find_by_number(message.ticket_number)
+            addressed = None if numbered is None else _follow_merges(repo, numbered)
         route = route_intake(
-            message, claimed_by=claimed_by, conversation_ticket=conversation_ticket
+            message,
+            claimed_by=claimed_by,
+            conversation_ticket=conversation_ticket,
+            numbered_ticket=numbered,
+            addressed_ticket=addressed,
         )
         if route.action in {IntakeAction.DUPLICATE, IntakeAction.CONFLICT}:
             return self._unchanged(route, message, now)
@@ -246,6 +268,136 @@ class Desk:
             item_id=route.item_id,
             events=events,
         )
+
+    # -- merging (M1-M15) -----------------------------------------------------------------------
+
+    def plan_merge(
+        self,
+        ticket_ids: Sequence[str],
+        *,
+        actor: Actor,
+        primary_id: str | None = None,
+        choices: Mapping[str, str] | None = None,
+        acknowledge_exposure: bool = False,
+    ) -> MergePlan:
+        """Load the tickets and plan their merge (M12): what a merge screen renders.
+
+        Changes nothing. Pass the plan, possibly after the person merging confirmed it, to
+        :meth:`merge`.
+
+        Raises:
+            NotFoundError: A ticket does not exist.
+        """
+        return plan_merge(
+            self.store.get_many(ticket_ids),
+            actor=actor,
+            primary_id=primary_id,
+            choices=choices,
+            acknowledge_exposure=acknowledge_exposure,
+            policy=self.merge_policy,
+        )
+
+    def merge(self, plan: MergePlan, *, actor: Actor) -> MergeResult:
+        """Apply ``plan`` atomically, in one unit of work (M3, M6, M7, M12, M15).
+
+        Every ticket is checked against the version it was planned at; the merged-away tickets
+        go to the trash and release their references, the primary takes them with their items,
+        and the journal entry is recorded, all or nothing.
+
+        Raises:
+            MergeRejectedError: The plan has rejections (all of them are attached).
+            StalePlanError: A ticket changed since the plan was made; nothing was written.
+        """
+        now = self._now()
+        with self.store.unit_of_work() as uow:
+            result = self._merge_in(uow.tickets, plan, actor, now)
+            uow.commit()
+        return result
+
+    def _merge_in(
+        self, repo: TicketRepository, plan: MergePlan, actor: Actor, now: datetime
+    ) -> MergeResult:
+        if not plan.ok:
+            raise MergeRejectedError(plan.rejections)
+        tickets = repo.get_many(plan.ticket_ids)
+        result = apply_merge(
+            plan, tickets, actor=actor, now=now, journal_id=self.ids.new_id("merge")
+        )
+        # Merged-away tickets first: they release the references the primary then claims.
+        trashed = tuple(repo.save(ticket) for ticket in result.trashed)
+        primary = repo.save(result.primary)
+        repo.add_journal_entry(result.journal)
+        return attrs.evolve(result, primary=primary, trashed=trashed)
+
+    def associate_chat(
+        self,
+        transcript: Sequence[InboundMessage],
+        ticket_id: str,
+        *,
+        actor: Actor,
+        choices: Mapping[str, str] | None = None,
+        acknowledge_exposure: bool = False,
+    ) -> MergeResult:
+        """Merge a live chat into an existing ticket of the same customer (M13).
+
+        The chat's messages are taken in as intake would (idempotently: a chat already made
+        into a ticket is found again), and the chat's ticket is merged into ``ticket_id``,
+        which stays the primary. Intake and merge are one unit of work: a rejected merge
+        leaves no chat ticket behind. To merge an existing ticket into a ticket made from a
+        chat instead, call :meth:`merge` with that ticket as the primary: the same rules.
+
+        Raises:
+            InvalidModelError: The transcript is empty.
+            MergeRejectedError: The merge is refused (different departments, exposure...).
+        """
+        if not transcript:
+            raise InvalidModelError("associate_chat", "transcript", "a chat has messages")
+        now = self._now()
+        with self.store.unit_of_work() as uow:
+            repo = uow.tickets
+            contacts: set[str] = set()
+            results = [self._receive_in(repo, m, now, contacts) for m in transcript]
+            chat = next(r.ticket for r in reversed(results) if r.ticket is not None)
+            plan = plan_merge(
+                [repo.get(ticket_id), chat],
+                actor=actor,
+                primary_id=ticket_id,
+                choices=choices,
+                acknowledge_exposure=acknowledge_exposure,
+                policy=self.merge_policy,
+            )
+            result = self._merge_in(repo, plan, actor, now)
+            uow.commit()
+        return result
+
+    def restore(self, ticket_id: str) -> RestoreResult:
+        """Take a ticket out of the trash (M3, M14).
+
+        A ticket a merge put there takes its own references back from the ticket that holds
+        them now (the end of its merge chain), so later messages addressed to it land on it
+        again. What the merge copied into the primary stays there.
+
+        Raises:
+            NotFoundError: No such ticket.
+            InvalidTransitionError: The ticket is not in the trash.
+        """
+        now = self._now()
+        with self.store.unit_of_work() as uow:
+            repo = uow.tickets
+            ticket = repo.get(ticket_id)
+            holder = None
+            if ticket.merged_into is not None:
+                holder = _follow_merges(repo, repo.get(ticket.merged_into))
+            result = restore_ticket(ticket, holder, now=now)
+            stored_holder = None if result.holder is None else repo.save(result.holder)
+            restored = repo.save(result.restored)
+            uow.commit()
+        return attrs.evolve(result, restored=restored, holder=stored_holder)
+
+    def resolve(self, ticket_id: str) -> Ticket:
+        """The ticket that ``ticket_id`` lives on now: itself, or the end of its chain of
+        merges (M14)."""
+        return _follow_merges(self.store, self.store.get(ticket_id))
 
     # -- lifecycle -----------------------------------------------------------------------------
 

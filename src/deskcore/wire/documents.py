@@ -225,6 +225,8 @@ class TicketDocument(WireModel):
     """Messages, comments and attachments, in creation-time order."""
     external_refs: Annotated[tuple[ReferencePayload, ...], FromList] = ()
     """The ticket's own external references (a chat session, a conversation)."""
+    ceded_refs: Annotated[tuple[ReferencePayload, ...], FromList] = ()
+    """References of merged-in items given back to a restored ticket; held, not claimed."""
     merged_into: Identifier | None = None
     """The ticket this one was merged into."""
     trashed_at: Timestamp | None = None
