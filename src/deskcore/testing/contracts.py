@@ -15,7 +15,7 @@ The in-memory and SQLite reference repositories run exactly this suite.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -45,52 +45,10 @@ from deskcore.models import (
     Visibility,
 )
 from deskcore.ports import TicketStore
+from deskcore.testing._merge_contract import MergeScenarios
+from deskcore.testing._samples import T0, ref, sample_ticket
 
-__all__ = ["TicketRepositoryContract", "sample_ticket"]
-
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-def _ref(native_id: str, kind: str = "tweet") -> ExternalReference:
-    return ExternalReference(network="twitter", account="brand", kind=kind, native_id=native_id)
-
-
-def sample_ticket(
-    ticket_id: str,
-    number: int,
-    *,
-    subject: str = "Order arrived broken",
-    contact_id: str = "c-1",
-    department_id: str = "support",
-    created_at: datetime = T0,
-    refs: tuple[str, ...] = (),
-    item_refs: tuple[str, ...] = (),
-) -> Ticket:
-    """A new (version 0) ticket with one message per ``item_refs`` entry, for tests."""
-    thread = tuple(
-        Message(
-            id=f"{ticket_id}-m{n}",
-            origin_ticket_id=ticket_id,
-            direction=Direction.INBOUND,
-            author_id=contact_id,
-            body=f"message {n}",
-            channel=Channel.TWITTER,
-            sent_at=created_at + timedelta(minutes=n),
-            external_ref=_ref(native_id),
-        )
-        for n, native_id in enumerate(item_refs)
-    )
-    return Ticket(
-        id=ticket_id,
-        number=number,
-        department_id=department_id,
-        subject=subject,
-        channel=Channel.TWITTER,
-        contact_id=contact_id,
-        created_at=created_at,
-        thread=thread,
-        external_refs=tuple(_ref(r, "conversation") for r in refs),
-    )
+__all__ = ["T0", "TicketRepositoryContract", "sample_ticket"]
 
 
 def _rich_ticket() -> Ticket:
@@ -157,11 +115,11 @@ def _rich_ticket() -> Ticket:
         first_responded_at=reply.sent_at,
         custom_fields={"order": "A-1", "amount": 12.5, "vip": True, "count": 3, "note": None},
         thread=(message, comment, reply),
-        external_refs=(_ref("conv-rich", "conversation"),),
+        external_refs=(ref("conv-rich", "conversation"),),
     )
 
 
-class TicketRepositoryContract(ABC):
+class TicketRepositoryContract(MergeScenarios, ABC):
     """Behaviour every :class:`~deskcore.ports.TicketStore` must show.
 
     Implement :meth:`make_repository`; everything else is inherited. The class name does not
@@ -243,7 +201,7 @@ class TicketRepositoryContract(ABC):
             repo.add(sample_ticket("t2", 5, refs=("conv-2",)))
         with pytest.raises(NotFoundError):
             repo.get("t2")
-        assert repo.find_by_reference(_ref("conv-2", "conversation")) is None
+        assert repo.find_by_reference(ref("conv-2", "conversation")) is None
 
     def test_P2_a_ticket_number_cannot_change(self) -> None:
         repo = self.make_repository()
@@ -271,14 +229,14 @@ class TicketRepositoryContract(ABC):
                 attrs.evolve(
                     stored,
                     subject="Second writer",
-                    external_refs=(_ref("conv-x", "conversation"),),
+                    external_refs=(ref("conv-x", "conversation"),),
                 )
             )
         assert info.value.code == "concurrency_conflict"
         assert info.value.expected_version == 1
         assert info.value.actual_version == 2
         assert repo.get("t1") == first
-        assert repo.find_by_reference(_ref("conv-x", "conversation")) is None
+        assert repo.find_by_reference(ref("conv-x", "conversation")) is None
 
     def test_P2_saving_a_ticket_that_was_never_added_raises_concurrency_error(self) -> None:
         repo = self.make_repository()
@@ -310,12 +268,12 @@ class TicketRepositoryContract(ABC):
     def test_T6_P3_references_of_the_ticket_and_of_its_messages_find_it(self) -> None:
         repo = self.make_repository()
         repo.add(sample_ticket("t1", 1, refs=("conv-1",), item_refs=("m1",)))
-        by_conversation = repo.find_by_reference(_ref("conv-1", "conversation"))
-        by_message = repo.find_by_reference(_ref("m1"))
+        by_conversation = repo.find_by_reference(ref("conv-1", "conversation"))
+        by_message = repo.find_by_reference(ref("m1"))
         assert by_conversation is not None
         assert by_message is not None
         assert by_conversation.id == by_message.id == "t1"
-        assert repo.find_by_reference(_ref("m2")) is None
+        assert repo.find_by_reference(ref("m2")) is None
 
     def test_P3_a_reference_claimed_by_another_ticket_fails_the_add_and_writes_nothing(
         self,
@@ -329,7 +287,7 @@ class TicketRepositoryContract(ABC):
         with pytest.raises(NotFoundError):
             repo.get("t2")
         assert repo.find_by_number(2) is None
-        assert repo.find_by_reference(_ref("conv-2", "conversation")) is None
+        assert repo.find_by_reference(ref("conv-2", "conversation")) is None
 
     def test_P3_a_reference_claimed_by_another_ticket_fails_the_save_and_writes_nothing(
         self,
@@ -340,20 +298,20 @@ class TicketRepositoryContract(ABC):
         stealing = attrs.evolve(
             t2,
             subject="changed",
-            external_refs=(_ref("conv-2", "conversation"), _ref("conv-1", "conversation")),
+            external_refs=(ref("conv-2", "conversation"), ref("conv-1", "conversation")),
         )
         with pytest.raises(ReferenceClaimedError):
             repo.save(stealing)
         assert repo.get("t2") == t2
-        assert repo.find_by_reference(_ref("conv-2", "conversation")) is None
+        assert repo.find_by_reference(ref("conv-2", "conversation")) is None
 
     def test_P3_references_a_ticket_no_longer_has_are_released(self) -> None:
         repo = self.make_repository()
         t1 = repo.add(sample_ticket("t1", 1, refs=("conv-1",)))
         repo.save(attrs.evolve(t1, external_refs=()))
-        assert repo.find_by_reference(_ref("conv-1", "conversation")) is None
+        assert repo.find_by_reference(ref("conv-1", "conversation")) is None
         repo.add(sample_ticket("t2", 2, refs=("conv-1",)))
-        found = repo.find_by_reference(_ref("conv-1", "conversation"))
+        found = repo.find_by_reference(ref("conv-1", "conversation"))
         assert found is not None
         assert found.id == "t2"
 
@@ -493,7 +451,7 @@ class TicketRepositoryContract(ABC):
             uow.tickets.save_contact(Contact(id="c-1", name="Taro"))
         with pytest.raises(NotFoundError):
             repo.get("t1")
-        assert repo.find_by_reference(_ref("conv-1", "conversation")) is None
+        assert repo.find_by_reference(ref("conv-1", "conversation")) is None
         assert repo.get_contact("c-1") is None
 
     def test_P2_an_exception_inside_a_unit_of_work_rolls_everything_back(self) -> None:
@@ -525,7 +483,7 @@ class TicketRepositoryContract(ABC):
         assert repo.get("t2").version == 1
         with pytest.raises(NotFoundError):
             repo.get("t3")
-        assert repo.find_by_reference(_ref("conv-3", "conversation")) is None
+        assert repo.find_by_reference(ref("conv-3", "conversation")) is None
 
     def test_P2_rollback_discards_and_the_unit_of_work_goes_on(self) -> None:
         repo = self.make_repository()
