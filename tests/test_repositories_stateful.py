@@ -9,16 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from deskcore.adapters import InMemoryTicketRepository, SQLiteTicketRepository
-from deskcore.errors import DeskcoreError
-from deskcore.models import Contact, ExternalReference, TicketQuery
+from deskcore.errors import DeskcoreError, NotFoundError
+from deskcore.models import Actor, Contact, ExternalReference, TicketQuery
+from deskcore.policies.merge import apply_merge, plan_merge, restore_ticket
 from deskcore.ports import TicketStore
 from deskcore.testing.contracts import T0, sample_ticket
 
+MERGER = Actor(id="agent", permissions=["search_and_merge"])
 IDS = st.sampled_from(["t1", "t2", "t3", "t4"])
 NUMBERS = st.integers(min_value=1, max_value=6)
 REFS = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=2, unique=True)
@@ -145,6 +147,56 @@ class RepositoriesAgree(RuleBasedStateMachine):
                 if commit:
                     uow.commit()
             outcomes.append((allocated, outcome))
+        assert outcomes[0] == outcomes[1]
+
+    @rule(ids=st.lists(IDS, min_size=2, max_size=3, unique=True))
+    def merge(self, ids: list[str]) -> None:
+        """M12: a merge written the service's way gives the same state in both stores."""
+        outcomes = []
+        for repo in (self.memory, self.sqlite):
+            with repo.unit_of_work() as uow:
+                try:
+                    tickets = uow.tickets.get_many(ids)
+                except NotFoundError:
+                    outcomes.append("missing")
+                    continue
+                plan = plan_merge(tickets, actor=MERGER, acknowledge_exposure=True)
+                if not plan.ok:
+                    outcomes.append(tuple(r.code for r in plan.rejections))
+                    continue
+                result = apply_merge(plan, tickets, actor=MERGER, now=T0, journal_id="j")
+                for ticket in result.trashed:
+                    uow.tickets.save(ticket)
+                uow.tickets.save(result.primary)
+                uow.commit()
+                outcomes.append("merged")
+                event("merged")
+        assert outcomes[0] == outcomes[1]
+
+    @rule(ticket_id=IDS)
+    def restore_merged(self, ticket_id: str) -> None:
+        """M14: restoring a merged-away ticket gives the same state in both stores."""
+        outcomes = []
+        for repo in (self.memory, self.sqlite):
+            with repo.unit_of_work() as uow:
+                try:
+                    ticket = uow.tickets.get(ticket_id)
+                except NotFoundError:
+                    outcomes.append("missing")
+                    continue
+                if ticket.merged_into is None:
+                    outcomes.append("not merged")
+                    continue
+                holder = uow.tickets.get(ticket.merged_into)
+                while holder.merged_into is not None:
+                    holder = uow.tickets.get(holder.merged_into)
+                result = restore_ticket(ticket, holder, now=T0)
+                if result.holder is not None:
+                    uow.tickets.save(result.holder)
+                uow.tickets.save(result.restored)
+                uow.commit()
+                outcomes.append("restored")
+                event("restored")
         assert outcomes[0] == outcomes[1]
 
     @rule(query=QUERIES)
