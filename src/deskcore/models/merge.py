@@ -13,7 +13,6 @@ from deskcore.models._validate import (
     fixed_offset,
     identifier,
     instance_of,
-    non_negative_int,
     positive_int,
     tuple_of,
 )
@@ -117,7 +116,7 @@ class ItemMove:
     item_id: str
     from_ticket_id: str
     origin_ticket_id: str
-    position: int = attrs.field(validator=non_negative_int)
+    position: int
 
 
 @attrs.frozen(kw_only=True)

@@ -25,7 +25,7 @@ def _unpart(value: str) -> str:
     return _ESCAPE.sub(lambda m: "%" if m.group(1) == "25" else "/", value)
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, cache_hash=True)
 class ExternalReference:
     """``network/account/kind/native_id``: a tweet, a Facebook comment, a chat session, an email.
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import operator
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any, TypeAlias
 
 import attrs
@@ -149,15 +152,15 @@ class Ticket:
             raise bad("trashed_at", "a ticket merged into another must be trashed")
         if self.merged_into == self.id:
             raise bad("merged_into", "a ticket cannot be merged into itself")
-        ids: set[str] = set()
-        previous: datetime | None = None
-        for item in self.thread:
-            if item.id in ids:
-                raise bad("thread", f"thread item id {item.id!r} appears twice")
-            ids.add(item.id)
-            if previous is not None and item.created_at < previous:
-                raise bad("thread", f"thread item {item.id!r} is out of creation-time order")
-            previous = item.created_at
+        # Built-in loops: this runs on every change of a ticket, whatever its thread length.
+        ids = [item.id for item in self.thread]
+        if len(set(ids)) != len(ids):
+            twice = next(i for i, count in Counter(ids).items() if count > 1)
+            raise bad("thread", f"thread item id {twice!r} appears twice")
+        times = [item.created_at for item in self.thread]
+        if not all(map(operator.le, times, times[1:])):
+            late = next(b for a, b in pairwise(self.thread) if b.created_at < a.created_at)
+            raise bad("thread", f"thread item {late.id!r} is out of creation-time order")
         refs = self.held_references()
         if len(set(refs)) != len(refs):
             raise bad("external_refs", "an external reference appears twice")

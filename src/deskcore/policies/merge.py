@@ -10,6 +10,7 @@ plan. :func:`restore_ticket` takes a merged-away ticket back out of the trash.
 
 from __future__ import annotations
 
+import copy
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -17,7 +18,12 @@ from typing import Any
 
 import attrs
 
-from deskcore.errors import InvalidTransitionError, MergeRejectedError, StalePlanError
+from deskcore.errors import (
+    InvalidTransitionError,
+    MergeRejectedError,
+    NaiveDatetimeError,
+    StalePlanError,
+)
 from deskcore.models import (
     Actor,
     Attachment,
@@ -35,6 +41,7 @@ from deskcore.models import (
     TicketTrashed,
     Visibility,
 )
+from deskcore.models._validate import fixed_offset, is_aware
 from deskcore.models.merge import (
     Exposure,
     FieldDecision,
@@ -297,14 +304,21 @@ def apply_merge(
         current = by_id.get(ticket_id)
         if current is None or current.version != version:
             raise StalePlanError(ticket_id, version, None if current is None else current.version)
+    if not is_aware(now):
+        raise NaiveDatetimeError("apply_merge", "now", f"{now!r} is not an aware datetime (T1)")
     order = [by_id[i] for i in plan.ticket_ids]
     primary, others = order[0], order[1:]
 
-    thread = tuple(merged_thread(order))
-    incoming: set[ExternalReference] = set()
-    for t in others:
-        incoming.update(t.all_references())
-    ceded = {*primary.ceded_refs, *(r for t in others for r in t.ceded_refs)} - incoming
+    # The versions match the plan, so the plan's thread order still holds: no second merge.
+    items: dict[str, ThreadItem] = {}
+    for t in order:
+        for item in t.thread:
+            items.setdefault(item.id, item)
+    thread = tuple(items[item_id] for item_id in plan.thread_ids)
+    ceded = {*primary.ceded_refs, *(r for t in others for r in t.ceded_refs)}
+    if ceded:
+        for t in others:
+            ceded.difference_update(t.all_references())
     values = {d.field: d.chosen for d in plan.fields}
     custom = _merged_custom_fields(primary, values)
     merged = attrs.evolve(
@@ -315,7 +329,7 @@ def apply_merge(
         custom_fields=custom,
         **_chosen_fields(primary, values),
     )
-    trashed = tuple(attrs.evolve(t, trashed_at=now, merged_into=primary.id) for t in others)
+    trashed = tuple(_trash(t, now, primary.id) for t in others)
     journal = MergeJournalEntry(
         id=journal_id,
         at=now,
@@ -349,13 +363,17 @@ def merged_thread(tickets: Sequence[Ticket]) -> Iterator[ThreadItem]:
     number of items for the handful of tickets a merge takes (PF2). Items the primary already
     holds (same id, same value) are not repeated.
     """
+    return (item for _, item in _merge_sources(tickets))
+
+
+def _merge_sources(tickets: Sequence[Ticket]) -> Iterator[tuple[int, ThreadItem]]:
+    """:func:`merged_thread`, with the index of the ticket each item is taken from."""
     seen: set[str] = set()
     streams = [_keyed(source, ticket) for source, ticket in enumerate(tickets)]
-    for _, item in heapq.merge(*streams, key=_sort_key):
-        if item.id in seen:
-            continue
-        seen.add(item.id)
-        yield item
+    for (_, source, _), item in heapq.merge(*streams, key=_sort_key):
+        if item.id not in seen:
+            seen.add(item.id)
+            yield source, item
 
 
 _Key = tuple[datetime, int, int]
@@ -407,6 +425,18 @@ def restore_ticket(ticket: Ticket, holder: Ticket | None, *, now: datetime) -> R
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _trash(ticket: Ticket, now: datetime, primary_id: str) -> Ticket:
+    """``ticket`` trashed as merged into ``primary_id``.
+
+    ``attrs.evolve`` would re-validate the whole thread for two scalar fields; both values are
+    known valid here (``now`` was checked, the id is the primary's).
+    """
+    trashed = copy.copy(ticket)
+    object.__setattr__(trashed, "trashed_at", fixed_offset(now))
+    object.__setattr__(trashed, "merged_into", primary_id)
+    return trashed
 
 
 def _collector(rejections: list[MergeRejection]) -> Any:
@@ -502,38 +532,38 @@ def _moves(
     order: Sequence[Ticket],
 ) -> tuple[tuple[ItemMove, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Item moves, items already present, the merged thread's ids, and clashing ids."""
-    first_seen: dict[str, ThreadItem] = {}
-    clashes: list[str] = []
+    clashes: dict[str, None] = {}
     already: list[str] = []
-    for t in order:
-        for item in t.thread:
-            known = first_seen.get(item.id)
-            if known is None:
-                first_seen[item.id] = item
-            elif known != item:
-                if item.id not in clashes:
-                    clashes.append(item.id)
-            elif t is not order[0]:
-                already.append(item.id)
+    total = sum(len(t.thread) for t in order)
+    if len({item.id for t in order for item in t.thread}) != total:
+        # Some id occurs twice: the same item again (a re-merge after a restore), or a clash.
+        first_seen: dict[str, ThreadItem] = {}
+        for source, t in enumerate(order):
+            for item in t.thread:
+                known = first_seen.setdefault(item.id, item)
+                if known is item:
+                    continue
+                if known != item:
+                    clashes[item.id] = None
+                elif source:
+                    already.append(item.id)
     if clashes:
         return (), tuple(already), (), tuple(clashes)
-    source_of: dict[str, str] = {}
-    for t in order[1:]:
-        for item in t.thread:
-            source_of.setdefault(item.id, t.id)
-    primary_ids = {item.id for item in order[0].thread}
-    thread = list(merged_thread(order))
-    moves = tuple(
-        ItemMove(
-            item_id=item.id,
-            from_ticket_id=source_of[item.id],
-            origin_ticket_id=item.origin_ticket_id,
-            position=position,
-        )
-        for position, item in enumerate(thread)
-        if item.id not in primary_ids
-    )
-    return moves, tuple(already), tuple(item.id for item in thread), ()
+    thread_ids: list[str] = []
+    moves: list[ItemMove] = []
+    # The primary is source 0 and wins ties, so an item it holds never counts as moved.
+    for position, (source, item) in enumerate(_merge_sources(order)):
+        thread_ids.append(item.id)
+        if source:
+            moves.append(
+                ItemMove(
+                    item_id=item.id,
+                    from_ticket_id=order[source].id,
+                    origin_ticket_id=item.origin_ticket_id,
+                    position=position,
+                )
+            )
+    return tuple(moves), tuple(already), tuple(thread_ids), ()
 
 
 def _merged_custom_fields(
