@@ -21,6 +21,7 @@ __all__ = [
     "DuplicateError",
     "InvalidModelError",
     "InvalidTransitionError",
+    "MergePermissionDeniedError",
     "MergeRejectedError",
     "NaiveDatetimeError",
     "NotFoundError",
@@ -241,6 +242,32 @@ class PermissionDeniedError(DeskcoreError, PermissionError):
         self.actor_id = actor_id
         self.missing = missing
         self.operation = operation
+
+
+class MergePermissionDeniedError(MergeRejectedError, PermissionDeniedError):
+    """A merge refused because the actor lacks ``search_and_merge`` (T7, M10).
+
+    Both a :class:`PermissionDeniedError` naming the missing permission and a
+    :class:`MergeRejectedError` carrying every other reason the plan found at once.
+    """
+
+    code = "merge_permission_denied"
+
+    def __init__(self, reasons: tuple[Any, ...], actor_id: str, missing: str) -> None:
+        codes = tuple(reason.code for reason in reasons)
+        DeskcoreError.__init__(
+            self,
+            f"actor {actor_id} lacks {missing!r}, required to merge tickets; merge refused "
+            f"({', '.join(codes)})",
+            actor_id=actor_id,
+            missing=missing,
+            operation="merge tickets",
+            codes=codes,
+        )
+        self.reasons = reasons
+        self.actor_id = actor_id
+        self.missing = missing
+        self.operation = "merge tickets"
 
 
 class StorageError(DeskcoreError):

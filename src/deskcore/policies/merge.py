@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import heapq
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ import attrs
 
 from deskcore.errors import (
     InvalidTransitionError,
+    MergePermissionDeniedError,
     MergeRejectedError,
     NaiveDatetimeError,
     StalePlanError,
@@ -60,6 +61,7 @@ __all__ = [
     "MergeResult",
     "RestoreResult",
     "apply_merge",
+    "check_merge_allowed",
     "default_primary",
     "merged_thread",
     "plan_merge",
@@ -293,11 +295,12 @@ def apply_merge(
     """Carry out ``plan`` on ``tickets`` as they are now (M3, M6, M7, M12, M15).
 
     Raises:
+        MergePermissionDeniedError: ``actor`` lacks ``search_and_merge`` (T7, M10); it is a
+            :class:`~deskcore.errors.PermissionDeniedError` carrying every other reason too.
         MergeRejectedError: The plan has rejections; all of them are attached.
         StalePlanError: A ticket is missing, or its version is not the planned one.
     """
-    if not plan.ok:
-        raise MergeRejectedError(plan.rejections)
+    check_merge_allowed(plan, actor)
     assert plan.primary_id is not None
     by_id = {t.id: t for t in tickets}
     for ticket_id, version in plan.versions.items():
@@ -315,9 +318,12 @@ def apply_merge(
         for item in t.thread:
             items.setdefault(item.id, item)
     thread = tuple(items[item_id] for item_id in plan.thread_ids)
+    # A reference stays ceded only while a ticket outside the merge claims it: one ceded to
+    # a ticket that is now part of the merge (say, the restored ticket merged back) is the
+    # primary's to claim again.
     ceded = {*primary.ceded_refs, *(r for t in others for r in t.ceded_refs)}
     if ceded:
-        for t in others:
+        for t in order:
             ceded.difference_update(t.all_references())
     values = {d.field: d.chosen for d in plan.fields}
     custom = _merged_custom_fields(primary, values)
@@ -355,6 +361,28 @@ def apply_merge(
     return MergeResult(primary=merged, trashed=trashed, journal=journal, events=tuple(events))
 
 
+def check_merge_allowed(plan: MergePlan, actor: Actor) -> None:
+    """Raise unless ``actor`` may carry out ``plan`` (M10, M12).
+
+    Raises:
+        MergePermissionDeniedError: ``actor`` lacks ``search_and_merge``, whoever planned it.
+        MergeRejectedError: The plan has rejections.
+    """
+    if not actor.can(Permission.SEARCH_AND_MERGE):
+        reasons = plan.rejections
+        if not any(r.code == "missing_permission" for r in reasons):
+            reasons = (
+                MergeRejection(
+                    code="missing_permission",
+                    message=f"actor {actor.id} lacks the search_and_merge permission (M10)",
+                ),
+                *reasons,
+            )
+        raise MergePermissionDeniedError(reasons, actor.id, Permission.SEARCH_AND_MERGE.value)
+    if not plan.ok:
+        raise MergeRejectedError(plan.rejections)
+
+
 def merged_thread(tickets: Sequence[Ticket]) -> Iterator[ThreadItem]:
     """The merged thread of ``tickets`` (primary first): every item once, by creation time;
     ties by the tickets' order, then by position in their thread (M7).
@@ -388,40 +416,63 @@ def _sort_key(pair: tuple[_Key, ThreadItem]) -> _Key:
     return pair[0]
 
 
-def restore_ticket(ticket: Ticket, holder: Ticket | None, *, now: datetime) -> RestoreResult:
+def restore_ticket(
+    ticket: Ticket,
+    holder: Ticket | None,
+    *,
+    now: datetime,
+    claimed_elsewhere: Iterable[ExternalReference] = (),
+) -> RestoreResult:
     """Take ``ticket`` out of the trash (M3, M14).
 
-    A ticket trashed by a merge takes its own references back: ``holder`` (the end of its
-    merge chain, which claims them now) cedes the references of the ticket's items and drops
-    its ticket-level references. What the merge copied into the holder stays there (M3).
-    Write ``holder`` first, then ``restored``.
+    A ticket trashed by a merge takes its own references back from ``holder`` (the end of its
+    merge chain, which claims them now): the holder drops the ticket's own references and
+    cedes those of its items. What the merge copied into the holder stays there (M3). A
+    reference that another ticket claims by now (``claimed_elsewhere``: a ticket restored
+    earlier, a conversation handed over) stays with that ticket, and the restored ticket
+    cedes it. Write ``holder`` first, then ``restored``.
 
     Raises:
         InvalidTransitionError: The ticket is not in the trash.
     """
     if not ticket.is_trashed:
         raise InvalidTransitionError(ticket.id, "active", "active")
-    restored = attrs.evolve(ticket, trashed_at=None, merged_into=None)
-    events: list[DomainEvent] = []
+    elsewhere = set(claimed_elsewhere)
+    own = set(ticket.external_refs)
+    held = set() if holder is None else set(holder.all_references())
+    restored = attrs.evolve(
+        ticket,
+        trashed_at=None,
+        merged_into=None,
+        ceded_refs=_ordered(
+            ticket.ceded_refs,
+            (r for r in ticket.held_references() if r in elsewhere and r not in held),
+        ),
+    )
+    taking_back = set(restored.all_references())
     updated_holder = None
     if ticket.merged_into is not None and holder is not None:
-        taking_back = set(restored.all_references())
-        own = set(ticket.external_refs)
-        held = set(holder.all_references())
         updated_holder = attrs.evolve(
             holder,
             external_refs=tuple(r for r in holder.external_refs if r not in own),
-            ceded_refs=(
-                *holder.ceded_refs,
-                *(
+            ceded_refs=_ordered(
+                holder.ceded_refs,
+                (
                     r
                     for r in holder.held_references()
                     if r in taking_back and r in held and r not in own
                 ),
             ),
         )
-    events.append(TicketRestored(ticket_id=ticket.id, at=now, was_merged_into=ticket.merged_into))
-    return RestoreResult(restored=restored, holder=updated_holder, events=tuple(events))
+    event = TicketRestored(ticket_id=ticket.id, at=now, was_merged_into=ticket.merged_into)
+    return RestoreResult(restored=restored, holder=updated_holder, events=(event,))
+
+
+def _ordered(
+    first: Iterable[ExternalReference], then: Iterable[ExternalReference]
+) -> tuple[ExternalReference, ...]:
+    """``first`` followed by the new references of ``then``, each once."""
+    return tuple(dict.fromkeys((*first, *then)))
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -538,14 +589,15 @@ def _moves(
     if len({item.id for t in order for item in t.thread}) != total:
         # Some id occurs twice: the same item again (a re-merge after a restore), or a clash.
         first_seen: dict[str, ThreadItem] = {}
+        on_primary = {item.id for item in order[0].thread}
         for source, t in enumerate(order):
             for item in t.thread:
-                known = first_seen.setdefault(item.id, item)
-                if known is item:
-                    continue
-                if known != item:
+                known = first_seen.get(item.id)
+                if known is None:
+                    first_seen[item.id] = item
+                elif known is not item and known != item:
                     clashes[item.id] = None
-                elif source:
+                elif source and item.id in on_primary and item.id not in already:
                     already.append(item.id)
     if clashes:
         return (), tuple(already), (), tuple(clashes)

@@ -11,7 +11,6 @@ import attrs
 from deskcore.errors import (
     ConcurrencyError,
     InvalidModelError,
-    MergeRejectedError,
     NaiveDatetimeError,
     ReferenceClaimedError,
 )
@@ -42,6 +41,7 @@ from deskcore.policies.merge import (
     MergeResult,
     RestoreResult,
     apply_merge,
+    check_merge_allowed,
     plan_merge,
     restore_ticket,
 )
@@ -305,6 +305,7 @@ class Desk:
         and the journal entry is recorded, all or nothing.
 
         Raises:
+            MergePermissionDeniedError: ``actor`` lacks ``search_and_merge`` (T7, M10).
             MergeRejectedError: The plan has rejections (all of them are attached).
             StalePlanError: A ticket changed since the plan was made; nothing was written.
         """
@@ -317,8 +318,7 @@ class Desk:
     def _merge_in(
         self, repo: TicketRepository, plan: MergePlan, actor: Actor, now: datetime
     ) -> MergeResult:
-        if not plan.ok:
-            raise MergeRejectedError(plan.rejections)
+        check_merge_allowed(plan, actor)
         tickets = repo.get_many(plan.ticket_ids)
         result = apply_merge(
             plan, tickets, actor=actor, now=now, journal_id=self.ids.new_id("merge")
@@ -337,14 +337,15 @@ class Desk:
         actor: Actor,
         choices: Mapping[str, str] | None = None,
         acknowledge_exposure: bool = False,
-    ) -> MergeResult:
+    ) -> MergeResult | None:
         """Merge a live chat into an existing ticket of the same customer (M13).
 
         The chat's messages are taken in as intake would (idempotently: a chat already made
         into a ticket is found again), and the chat's ticket is merged into ``ticket_id``,
         which stays the primary. Intake and merge are one unit of work: a rejected merge
-        leaves no chat ticket behind. To merge an existing ticket into a ticket made from a
-        chat instead, call :meth:`merge` with that ticket as the primary: the same rules.
+        leaves no chat ticket behind. Associating the same chat again changes nothing and
+        returns ``None``. To merge an existing ticket into a ticket made from a chat instead,
+        call :meth:`merge` with that ticket as the primary: the same rules.
 
         Raises:
             InvalidModelError: The transcript is empty.
@@ -358,6 +359,9 @@ class Desk:
             contacts: set[str] = set()
             results = [self._receive_in(repo, m, now, contacts) for m in transcript]
             chat = next(r.ticket for r in reversed(results) if r.ticket is not None)
+            if _follow_merges(repo, chat).id == ticket_id:
+                uow.commit()  # associated before; keep any new lines of the chat
+                return None
             plan = plan_merge(
                 [repo.get(ticket_id), chat],
                 actor=actor,
@@ -388,7 +392,12 @@ class Desk:
             holder = None
             if ticket.merged_into is not None:
                 holder = _follow_merges(repo, repo.get(ticket.merged_into))
-            result = restore_ticket(ticket, holder, now=now)
+            elsewhere = []
+            for reference in ticket.held_references():
+                owner = repo.find_by_reference(reference)
+                if owner is not None and owner.id not in {ticket.id, getattr(holder, "id", None)}:
+                    elsewhere.append(reference)
+            result = restore_ticket(ticket, holder, now=now, claimed_elsewhere=elsewhere)
             stored_holder = None if result.holder is None else repo.save(result.holder)
             restored = repo.save(result.restored)
             uow.commit()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import operator
 import string
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -57,8 +58,11 @@ from deskcore.models import (
     ThreadItem,
     Ticket,
     TicketCreated,
+    TicketMerged,
     TicketQuery,
+    TicketRestored,
     TicketStatus,
+    TicketTrashed,
     Visibility,
     digest_content,
     fold,
@@ -88,6 +92,7 @@ __all__ = [
     "ids",
     "inbound_attachments",
     "inbound_messages",
+    "merge_sets",
     "messages",
     "revisions",
     "texts",
@@ -546,7 +551,7 @@ def tickets(
 
     created_at = draw(_TIME)
     instant = created_at.astimezone(UTC)
-    seen_ids: set[str] = set()
+    seen_ids: set[str] = set()  # unique by construction: a serial number starts each id
     seen_refs: set[ExternalReference] = set()
     thread: list[ThreadItem] = []
     for _ in range(draw(st.integers(0, max_items))):
@@ -606,6 +611,188 @@ def tickets(
         trashed_at=later() if state != "active" else None,
         version=draw(_VERSION),
     )
+
+
+# -- merge sets --------------------------------------------------------------------------------
+
+
+def _draw_merge_item(
+    draw: st.DrawFn,
+    item_id: str,
+    origin: str,
+    at: datetime,
+    reference: Callable[[], ExternalReference | None],
+) -> ThreadItem:
+    # Lighter than _draw_item: merge properties are about ids, times, visibility and
+    # provenance, so texts come mostly from small pools and the draws stay cheap.
+    kind = draw(_ITEM_KINDS)
+    if kind == "comment":
+        return Comment(
+            id=item_id,
+            origin_ticket_id=origin,
+            visibility=draw(_VISIBILITY),
+            author_id=draw(_MERGE_AUTHOR),
+            body=draw(_MERGE_BODY),
+            created_at=at,
+        )
+    files = tuple(
+        Attachment(
+            id=f"{item_id}.{n}" if kind == "message" else item_id,
+            origin_ticket_id=origin,
+            name=draw(_MERGE_FILE_NAME),
+            size=draw(_SIZE),
+            content_type=draw(_CONTENT_TYPE),
+            storage_key=f"store/{item_id}.{n}",
+            created_at=at,
+        )
+        for n in range(1 if kind == "attachment" else draw(_UP_TO_ONE))
+    )
+    if kind == "attachment":
+        return files[0]
+    return Message(
+        id=item_id,
+        origin_ticket_id=origin,
+        direction=draw(_DIRECTION),
+        visibility=draw(_VISIBILITY),
+        author_id=draw(_MERGE_AUTHOR),
+        body=draw(_MERGE_BODY),
+        channel=draw(_MERGE_CHANNEL),
+        sent_at=at,
+        external_ref=reference(),
+        attachments=files,
+    )
+
+
+@st.composite
+def _merge_set(
+    draw: st.DrawFn,
+    min_size: int,
+    max_size: int,
+    max_items: int,
+    department_id: str | None,
+    contact_ids: tuple[str, ...],
+) -> list[Ticket]:
+    size = draw(st.integers(min_size, max_size))
+    ticket_ids = draw(st.lists(_ID, min_size=size, max_size=size, unique=True))
+    numbers = draw(st.lists(_NUMBER, min_size=size, max_size=size, unique=True))
+    department = department_id if department_id is not None else draw(_ID)
+    contact = st.sampled_from(contact_ids)
+    # Every time of the set lies on one grid of a few slots, so creation times (of tickets
+    # and of items, across tickets) tie often; a zero step ties everything.
+    base = draw(_TIME).astimezone(UTC)
+    step = draw(_MERGE_STEPS)
+
+    def slot(index: int) -> datetime:
+        return _local(base + index * step, draw(_ZONE))
+
+    seen_ids: set[str] = set()  # unique by construction: a serial number starts each id
+    seen_refs: set[ExternalReference] = set()
+
+    def fresh_reference() -> ExternalReference | None:
+        # Unique by construction (a serial number in the native id), so no draw is wasted.
+        if not draw(_MERGE_HAS_REFERENCE):
+            return None
+        network, kind = draw(_MERGE_NETWORK_KIND)
+        reference = ExternalReference(
+            network=network,
+            account=draw(_MERGE_ACCOUNT_NAME),
+            kind=kind,
+            native_id=f"{len(seen_refs) + 1}{draw(_AWKWARD_INFIXES)}{tid}",
+        )
+        seen_refs.add(reference)
+        return reference
+
+    result = []
+    for tid, number in zip(ticket_ids, numbers, strict=True):
+        start = draw(st.integers(0, 3))
+        slots = sorted(draw(st.lists(st.integers(start, start + 4), max_size=max_items)))
+        thread: list[ThreadItem] = []
+        for index in slots:
+            origin = draw(_MERGE_ORIGIN) if draw(_ONE_IN_FOUR) else tid
+            serial = len(seen_ids) + 1
+            item_id = f"i{serial}{draw(_MERGE_ID_SUFFIX)}"
+            seen_ids.add(item_id)
+            thread.append(_draw_merge_item(draw, item_id, origin, slot(index), fresh_reference))
+        external_refs = tuple(
+            r for r in (fresh_reference() for _ in range(draw(_UP_TO_TWO))) if r is not None
+        )
+        last = base + (slots[-1] if slots else start) * step
+        status = draw(_STATUS)
+
+        def later(last: datetime = last) -> datetime:
+            return _local(last + draw(_GAPS), draw(_ZONE))
+
+        result.append(
+            Ticket(
+                id=tid,
+                number=number,
+                department_id=department,
+                subject=draw(_MERGE_SUBJECT),
+                status=status,
+                priority=draw(_PRIORITY),
+                classification=draw(_MERGE_CLASSIFICATION),
+                channel=draw(_CHANNEL),
+                contact_id=draw(contact),
+                account_id=draw(_MERGE_ACCOUNT),
+                product_name=draw(_MERGE_PRODUCT),
+                assignee_id=draw(_MERGE_ASSIGNEE),
+                created_at=slot(start),
+                first_responded_at=next(
+                    (m.sent_at for m in thread if isinstance(m, Message) and m.is_public_reply),
+                    None,
+                ),
+                on_hold_time=draw(_DURATION),
+                on_hold_since=later() if status is TicketStatus.ON_HOLD else None,
+                closed_at=later() if status is TicketStatus.CLOSED else None,
+                custom_fields=draw(_MERGE_CUSTOM_FIELDS),
+                thread=tuple(thread),
+                external_refs=external_refs,
+                version=draw(_SMALL_VERSION),
+            )
+        )
+    return result
+
+
+_MERGE_CONTACTS = ("c-1", "c-2", "c-3")
+
+
+def merge_sets(
+    min_size: int = 2,
+    max_size: int = 5,
+    *,
+    max_items: int = 5,
+    department_id: str | None = None,
+    contact_ids: Sequence[str] = _MERGE_CONTACTS,
+) -> st.SearchStrategy[list[Ticket]]:
+    """Lists of tickets that can be merged together (M1-M15): the input of a merge.
+
+    Every ticket is valid and not in the trash; all are in one department; ticket ids and
+    numbers are distinct; item ids and external references (of tickets and of messages) are
+    unique across the whole set. Contacts, accounts, subjects, priorities, classifications,
+    products, assignees and custom fields are drawn from small pools, so the tickets agree on
+    some fields and differ on others (``1``, ``1.0`` and ``True`` included: equal in Python,
+    different values to a merge). Creation times of tickets and items lie on a coarse grid
+    of instants shown in various time zones, so ties between tickets and between items of
+    different tickets are common. Threads hold messages (public and private, some with
+    attachments and references), comments and attachments; some items carry the id of
+    another origin ticket (an earlier merge). ``version`` is small but not always 0: reset
+    it to 0 before adding the tickets to a repository.
+
+    Args:
+        min_size: Fewest tickets in a set (at least 1).
+        max_size: Most tickets in a set.
+        max_items: Longest thread of each ticket.
+        department_id: Fix the department instead of drawing one.
+        contact_ids: The contacts the tickets belong to; one id gives a set of one customer.
+    """
+    if not 1 <= min_size <= max_size:
+        raise ValueError("need 1 <= min_size <= max_size")
+    if max_items < 0:
+        raise ValueError("max_items must not be negative")
+    contacts = tuple(contact_ids)
+    if not contacts:
+        raise ValueError("contact_ids must name at least one contact")
+    return _merge_set(min_size, max_size, max_items, department_id, contacts)
 
 
 # -- intake, settings, queries and events ------------------------------------------------------
@@ -713,6 +900,14 @@ def domain_events() -> st.SearchStrategy[DomainEvent]:
             received_digest=digests(),
             **common,
         ),
+        st.builds(
+            TicketMerged,
+            merged_ticket_ids=st.lists(ids(), min_size=1, max_size=4).map(tuple),
+            journal_id=ids(),
+            **common,
+        ),
+        st.builds(TicketTrashed, merged_into=st.none() | ids(), **common),
+        st.builds(TicketRestored, was_merged_into=st.none() | ids(), **common),
     )
 
 
@@ -749,7 +944,36 @@ _STATUS = st.sampled_from(TicketStatus)
 _PRIORITY = st.sampled_from(Priority)
 _NUMBER = st.integers(1, 10**9)
 _VERSION = st.integers(0, 1000)
+_SMALL_VERSION = st.integers(0, 5)
 _DURATION = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30))
 _UP_TO_ONE = st.integers(0, 1)
+_UP_TO_TWO = st.integers(0, 2)
 _ONE_IN_FOUR = st.integers(0, 3).map(lambda n: n == 0)
 _ONE_IN_EIGHT = st.integers(0, 7).map(lambda n: n == 0)
+
+_MERGE_STEPS = st.sampled_from(
+    (timedelta(0), timedelta(microseconds=1), timedelta(seconds=1), timedelta(hours=1))
+)
+# Small pools, so that the tickets of a set often agree on a field and often do not (M8).
+_MERGE_ACCOUNT = st.sampled_from((None, "acct-1", "acct-2"))
+_MERGE_HAS_REFERENCE = st.booleans()
+_MERGE_ORIGIN = st.sampled_from(("t-merged", "元の問い合わせ", "x/y"))
+_MERGE_ID_SUFFIX = st.sampled_from(("", "", "-é", "😀", " 問", "%2F", "/x"))
+_MERGE_AUTHOR = st.sampled_from(("c-1", "c-2", "agent-1", "担当者"))
+_MERGE_BODY = st.one_of(st.sampled_from(("Hello", "返品したいです 😀", "שלום", "")), _BODY)
+_MERGE_FILE_NAME = st.sampled_from(("receipt.pdf", "写真.png", "a b.txt"))
+_MERGE_CHANNEL = st.sampled_from(Channel.defaults())
+_MERGE_NETWORK_KIND = st.sampled_from(
+    (("twitter", "tweet"), ("twitter", "dm"), ("facebook", "comment"), ("email", "message"))
+)
+_MERGE_ACCOUNT_NAME = st.sampled_from(("brand", "ブランド", "a/b%2F"))
+_MERGE_SUBJECT = st.one_of(st.sampled_from(("", "Order missing", "注文が届かない")), _SUBJECT)
+_MERGE_PRODUCT = st.sampled_from((None, "Widget", "ガジェット"))
+_MERGE_ASSIGNEE = st.sampled_from((None, "agent-1", "agent-2"))
+_MERGE_CLASSIFICATION = st.none() | st.sampled_from(Classification.defaults())
+# 1, 1.0 and True are equal in Python but different JSON values: a merge must tell them apart.
+_MERGE_CUSTOM_POOL = st.sampled_from((None, True, False, 1, 1.0, 0, "gold", "silver", ""))
+_MERGE_CUSTOM_VALUE = st.one_of(_MERGE_CUSTOM_POOL, _MERGE_CUSTOM_POOL, custom_values())
+_MERGE_CUSTOM_FIELDS = st.dictionaries(
+    st.sampled_from(("order_id", "plan", "vip", "注文番号")), _MERGE_CUSTOM_VALUE, max_size=3
+)

@@ -80,6 +80,7 @@ def to_inbound_message(event: InboundMessageEvent) -> InboundMessage:
         ),
         content_digest=event.content_digest,
         is_edit=event.is_edit,
+        ticket_number=event.ticket_number,
     )
 
 

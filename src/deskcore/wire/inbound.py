@@ -14,6 +14,7 @@ from pydantic import Field
 
 from deskcore.models import Direction, Visibility
 from deskcore.wire._types import (
+    MAX_INT64,
     Body,
     Code,
     DirectionField,
@@ -122,6 +123,9 @@ class InboundMessageEvent(WireModel):
     """A digest of the content; computed from body and attachments when absent (P3)."""
     is_edit: bool = False
     """The platform reports this message as an edit of the one with the same reference."""
+    ticket_number: Annotated[int, Field(ge=1, le=MAX_INT64)] | None = None
+    """The ticket the message says it is about (a ``[#123]`` the host found in a subject);
+    a merged-away number leads to its primary (M14)."""
 
 
 def parse_inbound_event(data: bytes | bytearray | str | Mapping[str, Any]) -> InboundMessageEvent:
