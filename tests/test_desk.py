@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deskcore import (
+    Actor,
     Channel,
     ConcurrencyError,
     Contact,
@@ -46,6 +47,7 @@ from deskcore.testing import strategies as s
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 SETTINGS = DeskSettings(default_department_id="support")
 CONTACT = Contact(id="c-1", name="Ana", email="ana@example.com")
+MERGER = Actor(id="lead-1", permissions=["search_and_merge"])
 
 
 def ref(native_id: str, kind: str = "tweet") -> ExternalReference:
@@ -286,17 +288,18 @@ def test_P3_M14_conversation_of_a_merged_ticket_lands_on_the_primary() -> None:
     primary = env.desk.receive(inbound("9", conversation=ref("other", "dm_conversation")))
     assert old.ticket is not None
     assert primary.ticket is not None
-    env.repo.trash(
-        old.ticket.id,
-        at=env.clock.now(),
-        expected_version=old.ticket.version,
-        merged_into=primary.ticket.id,
+    plan = env.desk.plan_merge(
+        [old.ticket.id, primary.ticket.id], actor=MERGER, primary_id=primary.ticket.id
     )
+    assert plan.ok, plan.rejections
+    merged = env.desk.merge(plan, actor=MERGER)
+    assert [t.id for t in merged.trashed] == [old.ticket.id]
     env.clock.advance(hours=1)
     result = env.desk.receive(inbound("2", body="Hello again"))
     assert result.action is IntakeAction.APPEND
     assert result.ticket is not None
     assert result.ticket.id == primary.ticket.id
+    assert len(env.tickets()) == 2
 
 
 def test_P3_follow_ups_after_the_conversation_ticket_was_trashed_stay_together() -> None:

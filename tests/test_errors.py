@@ -20,11 +20,15 @@ from deskcore import (
     DuplicateError,
     InvalidModelError,
     InvalidTransitionError,
+    MergePermissionDeniedError,
+    MergeRejectedError,
+    MergeRejection,
     NaiveDatetimeError,
     NotFoundError,
     PermissionDeniedError,
     ReferenceClaimedError,
     SchemaVersionError,
+    StalePlanError,
     StorageError,
     Ticket,
     TicketStatus,
@@ -50,6 +54,23 @@ EXAMPLES: dict[type[DeskcoreError], DeskcoreError] = {
     PermissionDeniedError: PermissionDeniedError("agent-1", "search_and_merge", "merge"),
     StorageError: StorageError("disk I/O error", driver="sqlite3"),
     SchemaVersionError: SchemaVersionError("schema 9 is newer than 3", found=9, supported=3),
+    StalePlanError: StalePlanError("t-2", 1, 2),
+    MergeRejectedError: MergeRejectedError(
+        (
+            MergeRejection(code="missing_permission", message="agent-1 lacks search_and_merge"),
+            MergeRejection(
+                code="protected_field",
+                message="created_at always comes from the primary",
+                ticket_ids=("t-2",),
+                field="created_at",
+            ),
+        )
+    ),
+    MergePermissionDeniedError: MergePermissionDeniedError(
+        (MergeRejection(code="missing_permission", message="agent-1 lacks search_and_merge"),),
+        "agent-1",
+        "search_and_merge",
+    ),
 }
 
 # Codes are public API: they never change once released (P5).
@@ -67,6 +88,9 @@ STABLE_CODES = {
     PermissionDeniedError: "permission_denied",
     StorageError: "storage_error",
     SchemaVersionError: "schema_version",
+    StalePlanError: "stale_plan",
+    MergeRejectedError: "merge_rejected",
+    MergePermissionDeniedError: "merge_permission_denied",
 }
 
 

@@ -35,6 +35,7 @@ from deskcore import (
     InvalidModelError,
     ItemAppended,
     ItemRevised,
+    MergeJournalEntry,
     Message,
     NaiveDatetimeError,
     Permission,
@@ -46,7 +47,10 @@ from deskcore import (
     StatusChanged,
     Ticket,
     TicketCreated,
+    TicketMerged,
+    TicketRestored,
     TicketStatus,
+    TicketTrashed,
     UnknownValueError,
     Visibility,
     digest_content,
@@ -136,8 +140,22 @@ def event(cls: type[Any], **changes: Any) -> Any:
         },
         FirstResponseRecorded: {"item_id": "m-1"},
         ReferenceConflict: {"reference": REF, "stored_digest": None, "received_digest": "d"},
+        TicketMerged: {"merged_ticket_ids": ("t-2",), "journal_id": "merge-1"},
+        TicketTrashed: {"merged_into": "t-2"},
+        TicketRestored: {"was_merged_into": "t-2"},
     }
     return cls(**({"ticket_id": "t-1", "at": T0} | extra[cls] | changes))
+
+
+def journal_entry(**changes: Any) -> MergeJournalEntry:
+    fields: dict[str, Any] = {
+        "id": "merge-1",
+        "at": T0,
+        "actor_id": "lead-1",
+        "primary_id": "t-1",
+        "merged_ticket_ids": ("t-2",),
+    }
+    return MergeJournalEntry(**(fields | changes))
 
 
 # Every datetime field of every model, with a builder that makes the rest of the model valid.
@@ -152,6 +170,7 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Ticket, "closed_at", lambda **kw: ticket(status=TicketStatus.CLOSED, **kw)),
     (Ticket, "trashed_at", ticket),
     (InboundMessage, "sent_at", inbound),
+    (MergeJournalEntry, "at", journal_entry),
     *(
         (cls, "at", lambda cls=cls, **kw: event(cls, **kw))
         for cls in (
@@ -161,6 +180,9 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
             StatusChanged,
             FirstResponseRecorded,
             ReferenceConflict,
+            TicketMerged,
+            TicketTrashed,
+            TicketRestored,
         )
     ),
 ]

@@ -67,7 +67,13 @@ class DeskcoreError(Exception):
 
 
 def _rebuild(cls: type[DeskcoreError], args: tuple[Any, ...]) -> DeskcoreError:
-    error = cls.__new__(cls)
+    # A class with two builtin bases (ValueError and PermissionError, an OSError) must be
+    # allocated by the one with the larger instance layout.
+    layout = max(
+        (base for base in cls.__mro__ if base.__module__ == "builtins"),
+        key=lambda base: base.__basicsize__,
+    )
+    error: DeskcoreError = layout.__new__(cls)  # type: ignore[call-overload]
     error.args = args
     return error
 

@@ -148,6 +148,7 @@ class RestoreResult:
     restored: Ticket
     holder: Ticket | None
     events: tuple[DomainEvent, ...]
+    chain: tuple[Ticket, ...] = ()
 
 
 def default_primary(tickets: Sequence[Ticket]) -> Ticket:
@@ -422,6 +423,7 @@ def restore_ticket(
     *,
     now: datetime,
     claimed_elsewhere: Iterable[ExternalReference] = (),
+    chain: Sequence[Ticket] = (),
 ) -> RestoreResult:
     """Take ``ticket`` out of the trash (M3, M14).
 
@@ -430,7 +432,10 @@ def restore_ticket(
     cedes those of its items. What the merge copied into the holder stays there (M3). A
     reference that another ticket claims by now (``claimed_elsewhere``: a ticket restored
     earlier, a conversation handed over) stays with that ticket, and the restored ticket
-    cedes it. Write ``holder`` first, then ``restored``.
+    cedes it. ``chain`` holds the merged-away tickets between the ticket and the holder (a
+    ticket merged into one that was merged in turn); they give the references up too, so that
+    restoring one of them later does not take them. Write ``chain`` and ``holder`` first,
+    then ``restored``.
 
     Raises:
         InvalidTransitionError: The ticket is not in the trash.
@@ -464,8 +469,21 @@ def restore_ticket(
                 ),
             ),
         )
+    updated_chain = tuple(
+        attrs.evolve(
+            middle,
+            external_refs=tuple(r for r in middle.external_refs if r not in own),
+            ceded_refs=_ordered(
+                middle.ceded_refs,
+                (r for r in middle.held_references() if r in taking_back and r not in own),
+            ),
+        )
+        for middle in chain
+    )
     event = TicketRestored(ticket_id=ticket.id, at=now, was_merged_into=ticket.merged_into)
-    return RestoreResult(restored=restored, holder=updated_holder, events=(event,))
+    return RestoreResult(
+        restored=restored, holder=updated_holder, chain=updated_chain, events=(event,)
+    )
 
 
 def _ordered(

@@ -390,18 +390,25 @@ class Desk:
             repo = uow.tickets
             ticket = repo.get(ticket_id)
             holder = None
+            chain: list[Ticket] = []
             if ticket.merged_into is not None:
-                holder = _follow_merges(repo, repo.get(ticket.merged_into))
+                holder = repo.get(ticket.merged_into)
+                while holder.merged_into is not None and len(chain) < MAX_MERGE_CHAIN:
+                    chain.append(holder)
+                    holder = repo.get(holder.merged_into)
             elsewhere = []
             for reference in ticket.held_references():
                 owner = repo.find_by_reference(reference)
                 if owner is not None and owner.id not in {ticket.id, getattr(holder, "id", None)}:
                     elsewhere.append(reference)
-            result = restore_ticket(ticket, holder, now=now, claimed_elsewhere=elsewhere)
+            result = restore_ticket(
+                ticket, holder, now=now, claimed_elsewhere=elsewhere, chain=chain
+            )
+            stored_chain = tuple(repo.save(middle) for middle in result.chain)
             stored_holder = None if result.holder is None else repo.save(result.holder)
             restored = repo.save(result.restored)
             uow.commit()
-        return attrs.evolve(result, restored=restored, holder=stored_holder)
+        return attrs.evolve(result, restored=restored, holder=stored_holder, chain=stored_chain)
 
     def resolve(self, ticket_id: str) -> Ticket:
         """The ticket that ``ticket_id`` lives on now: itself, or the end of its chain of

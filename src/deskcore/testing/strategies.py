@@ -668,15 +668,14 @@ def _merge_set(
     draw: st.DrawFn,
     min_size: int,
     max_size: int,
-    max_items: int,
+    offsets: st.SearchStrategy[list[int]],
     department_id: str | None,
-    contact_ids: tuple[str, ...],
+    contact_ids: st.SearchStrategy[str],
 ) -> list[Ticket]:
     size = draw(st.integers(min_size, max_size))
     ticket_ids = draw(st.lists(_ID, min_size=size, max_size=size, unique=True))
     numbers = draw(st.lists(_NUMBER, min_size=size, max_size=size, unique=True))
     department = department_id if department_id is not None else draw(_ID)
-    contact = st.sampled_from(contact_ids)
     # Every time of the set lies on one grid of a few slots, so creation times (of tickets
     # and of items, across tickets) tie often; a zero step ties everything.
     base = draw(_TIME).astimezone(UTC)
@@ -697,15 +696,15 @@ def _merge_set(
             network=network,
             account=draw(_MERGE_ACCOUNT_NAME),
             kind=kind,
-            native_id=f"{len(seen_refs) + 1}{draw(_AWKWARD_INFIXES)}{tid}",
+            native_id=f"{len(seen_refs) + 1}{draw(_AWKWARD_INFIXES)}x",
         )
         seen_refs.add(reference)
         return reference
 
     result = []
     for tid, number in zip(ticket_ids, numbers, strict=True):
-        start = draw(st.integers(0, 3))
-        slots = sorted(draw(st.lists(st.integers(start, start + 4), max_size=max_items)))
+        start = draw(_MERGE_START)
+        slots = sorted(start + offset for offset in draw(offsets))
         thread: list[ThreadItem] = []
         for index in slots:
             origin = draw(_MERGE_ORIGIN) if draw(_ONE_IN_FOUR) else tid
@@ -732,7 +731,7 @@ def _merge_set(
                 priority=draw(_PRIORITY),
                 classification=draw(_MERGE_CLASSIFICATION),
                 channel=draw(_CHANNEL),
-                contact_id=draw(contact),
+                contact_id=draw(contact_ids),
                 account_id=draw(_MERGE_ACCOUNT),
                 product_name=draw(_MERGE_PRODUCT),
                 assignee_id=draw(_MERGE_ASSIGNEE),
@@ -792,7 +791,10 @@ def merge_sets(
     contacts = tuple(contact_ids)
     if not contacts:
         raise ValueError("contact_ids must name at least one contact")
-    return _merge_set(min_size, max_size, max_items, department_id, contacts)
+    # An item is created 0-4 grid slots after its ticket, so threads of different tickets
+    # overlap in time.
+    offsets = st.lists(st.integers(0, 4), max_size=max_items)
+    return _merge_set(min_size, max_size, offsets, department_id, st.sampled_from(contacts))
 
 
 # -- intake, settings, queries and events ------------------------------------------------------
@@ -957,6 +959,7 @@ _MERGE_STEPS = st.sampled_from(
 # Small pools, so that the tickets of a set often agree on a field and often do not (M8).
 _MERGE_ACCOUNT = st.sampled_from((None, "acct-1", "acct-2"))
 _MERGE_HAS_REFERENCE = st.booleans()
+_MERGE_START = st.integers(0, 3)
 _MERGE_ORIGIN = st.sampled_from(("t-merged", "元の問い合わせ", "x/y"))
 _MERGE_ID_SUFFIX = st.sampled_from(("", "", "-é", "😀", " 問", "%2F", "/x"))
 _MERGE_AUTHOR = st.sampled_from(("c-1", "c-2", "agent-1", "担当者"))
