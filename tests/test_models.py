@@ -21,6 +21,7 @@ from deskcore import (
     Attachment,
     Brand,
     Channel,
+    ChatSession,
     Classification,
     Comment,
     Contact,
@@ -158,6 +159,13 @@ def journal_entry(**changes: Any) -> MergeJournalEntry:
     return MergeJournalEntry(**(fields | changes))
 
 
+def chat_session(**changes: Any) -> ChatSession:
+    fields: dict[str, Any] = {"reference": REF, "department_id": "chat-d", "started_at": T0}
+    if "answered_at" in changes:
+        fields["answered_by"] = "agent-1"
+    return ChatSession(**(fields | changes))
+
+
 # Every datetime field of every model, with a builder that makes the rest of the model valid.
 DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Attachment, "created_at", attachment),
@@ -171,6 +179,9 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Ticket, "trashed_at", ticket),
     (InboundMessage, "sent_at", inbound),
     (MergeJournalEntry, "at", journal_entry),
+    (ChatSession, "started_at", chat_session),
+    (ChatSession, "answered_at", chat_session),
+    (ChatSession, "ended_at", chat_session),
     *(
         (cls, "at", lambda cls=cls, **kw: event(cls, **kw))
         for cls in (

@@ -1,6 +1,20 @@
 """Domain models: immutable attrs values with validation at construction (T1-T7)."""
 
 from deskcore.models._frozen import FrozenMap
+from deskcore.models.chat import (
+    ChatEvent,
+    ChatSession,
+    ChatSettings,
+    ConvertWhen,
+    ConvertWhich,
+    LinkState,
+)
+from deskcore.models.departments import (
+    ChatCapability,
+    DepartmentLink,
+    DepartmentMapping,
+    MappingDefault,
+)
 from deskcore.models.enums import (
     Channel,
     Classification,
@@ -52,11 +66,19 @@ __all__ = [
     "Attachment",
     "Brand",
     "Channel",
+    "ChatCapability",
+    "ChatEvent",
+    "ChatSession",
+    "ChatSettings",
     "Classification",
     "Comment",
     "Contact",
+    "ConvertWhen",
+    "ConvertWhich",
     "CustomValue",
     "Department",
+    "DepartmentLink",
+    "DepartmentMapping",
     "DeskSettings",
     "Direction",
     "DomainEvent",
@@ -71,6 +93,8 @@ __all__ = [
     "ItemAppended",
     "ItemMove",
     "ItemRevised",
+    "LinkState",
+    "MappingDefault",
     "MergeJournalEntry",
     "MergePolicy",
     "MergeRejection",

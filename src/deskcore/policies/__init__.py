@@ -1,5 +1,19 @@
 """Pure policies: functions of models, settings and ``now`` that return decisions (P1)."""
 
+from deskcore.policies.conversion import (
+    ConversionDecision,
+    ConversionOutcome,
+    decide_chat_conversion,
+    decide_manual_conversion,
+)
+from deskcore.policies.departments import (
+    AssociationNotice,
+    auto_associate,
+    match_name,
+    on_chat_department_created,
+    set_link,
+    undo_association,
+)
 from deskcore.policies.intake import (
     IntakeAction,
     IntakeRoute,
@@ -32,6 +46,9 @@ __all__ = [
     "CHOOSABLE_FIELDS",
     "PROTECTED_FIELDS",
     "TRANSITIONS",
+    "AssociationNotice",
+    "ConversionDecision",
+    "ConversionOutcome",
     "IntakeAction",
     "IntakeRoute",
     "MergePlan",
@@ -41,13 +58,20 @@ __all__ = [
     "append_inbound",
     "append_item",
     "apply_merge",
+    "auto_associate",
     "can_change_status",
     "change_status",
+    "decide_chat_conversion",
+    "decide_manual_conversion",
     "default_primary",
+    "match_name",
     "merged_thread",
+    "on_chat_department_created",
     "open_ticket",
     "plan_merge",
     "restore_ticket",
     "revise_message",
     "route_intake",
+    "set_link",
+    "undo_association",
 ]

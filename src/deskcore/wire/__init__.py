@@ -16,6 +16,11 @@ Example:
     '2024-05-01T09:30:00+09:00'
 """
 
+from deskcore.wire.chat import (
+    ChatIntegrationDocument,
+    DepartmentLinkPayload,
+    parse_chat_integration,
+)
 from deskcore.wire.codecs import ticket_from_document, ticket_to_document, to_inbound_message
 from deskcore.wire.documents import (
     AttachmentDocument,
@@ -42,9 +47,11 @@ __all__ = [
     "MAX_ATTACHMENTS",
     "AttachmentDocument",
     "AttachmentPayload",
+    "ChatIntegrationDocument",
     "CommentDocument",
     "ContactPayload",
     "CustomFieldValue",
+    "DepartmentLinkPayload",
     "InboundMessageEvent",
     "MessageDocument",
     "ReferencePayload",
@@ -52,6 +59,7 @@ __all__ = [
     "ThreadItemDocument",
     "TicketDocument",
     "json_schemas",
+    "parse_chat_integration",
     "parse_inbound_event",
     "parse_ticket_document",
     "ticket_from_document",

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from deskcore.wire.chat import ChatIntegrationDocument
 from deskcore.wire.documents import TicketDocument
 from deskcore.wire.inbound import InboundMessageEvent
 
@@ -17,16 +18,18 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _MODELS: dict[str, type[BaseModel]] = {
     "inbound_message_event": InboundMessageEvent,
     "ticket": TicketDocument,
+    "chat_integration": ChatIntegrationDocument,
 }
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """Return the JSON Schema of every top-level wire model, keyed by a stable name.
 
-    The names are ``inbound_message_event`` (:class:`InboundMessageEvent`) and ``ticket``
-    (:class:`TicketDocument`). Each schema describes what the model accepts as JSON input,
-    is self-contained (nested models under ``$defs``), names its dialect in ``$schema``, and
-    is plain JSON data (``json.dumps`` works on it). A fresh copy is built on each call.
+    The names are ``inbound_message_event`` (:class:`InboundMessageEvent`), ``ticket``
+    (:class:`TicketDocument`) and ``chat_integration`` (:class:`ChatIntegrationDocument`).
+    Each schema describes what the model accepts as JSON input, is self-contained (nested
+    models under ``$defs``), names its dialect in ``$schema``, and is plain JSON data
+    (``json.dumps`` works on it). A fresh copy is built on each call.
 
     Returns:
         A mapping of schema name to JSON Schema document.

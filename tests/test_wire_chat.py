@@ -1,0 +1,81 @@
+"""The chat integration's settings document (P6, C1-C4, C11, D1)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from deskcore import InvalidModelError, TicketStatus
+from deskcore.models.chat import ConvertWhen, ConvertWhich, LinkState
+from deskcore.models.departments import MappingDefault
+from deskcore.wire import json_schemas
+from deskcore.wire.chat import parse_chat_integration
+
+DOCUMENT = {
+    "owner_id": "admin-1",
+    "convert": "attended",
+    "when": "on_answer",
+    "ticket_status": "closed",
+    "departments": [
+        {"chat_department_id": "chat-sales", "helpdesk_department_id": "営業"},
+        {"chat_department_id": "chat-lobby", "default": "view_only"},
+    ],
+}
+
+
+def test_P6_C1_C3_D1_a_settings_document_becomes_settings_and_a_mapping() -> None:
+    document = parse_chat_integration(json.dumps(DOCUMENT, ensure_ascii=False))
+    settings = document.to_settings()
+    assert settings.convert is ConvertWhich.ATTENDED
+    assert settings.when is ConvertWhen.ON_ANSWER
+    assert settings.ticket_status is TicketStatus.CLOSED
+    assert settings.link_state is LinkState.LINKED
+    mapping = document.to_mapping()
+    assert mapping.link_for("chat-sales").helpdesk_department_id == "営業"
+    assert mapping.link_for("chat-lobby").default is MappingDefault.VIEW_ONLY
+    assert mapping.link_for("chat-new").default is MappingDefault.CHOOSE_EACH_TIME
+    assert parse_chat_integration(DOCUMENT) == document
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"unknown": 1},
+        {"convert": "sometimes"},
+        {"ticket_status": "on_hold"},
+        {"owner_id": ""},
+        {"departments": [{"chat_department_id": "c"}]},
+        {
+            "departments": [
+                {"chat_department_id": "c", "helpdesk_department_id": "d", "default": "view_only"}
+            ]
+        },
+        {"enabled": "yes"},
+    ],
+)
+def test_P6_C11_malformed_settings_documents_are_validation_errors(
+    change: dict[str, object],
+) -> None:
+    with pytest.raises(ValidationError):
+        parse_chat_integration({**DOCUMENT, **change})
+
+
+def test_P5_D1_a_department_listed_twice_is_a_domain_error() -> None:
+    twice = {**DOCUMENT, "departments": [DOCUMENT["departments"][0]] * 2}  # type: ignore[index]
+    with pytest.raises(InvalidModelError):
+        parse_chat_integration(twice).to_mapping()
+
+
+def test_P6_the_settings_document_has_a_json_schema() -> None:
+    schema = json_schemas()["chat_integration"]
+    assert schema["additionalProperties"] is False
+    assert schema["$defs"]["ConvertWhich"]["enum"] == ["all", "attended", "missed", "none"]
+    assert schema["$defs"]["MappingDefault"]["enum"] == [
+        "no_integration",
+        "view_only",
+        "choose_each_time",
+    ]
+    assert "owner_id" in schema["required"]
+    json.dumps(schema)
