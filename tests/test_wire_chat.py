@@ -79,3 +79,11 @@ def test_P6_the_settings_document_has_a_json_schema() -> None:
     ]
     assert "owner_id" in schema["required"]
     json.dumps(schema)
+
+
+def test_P6_the_published_schema_in_the_docs_matches_the_code() -> None:
+    """The how-to publishes the settings document's JSON Schema; it must not drift."""
+    from pathlib import Path
+
+    published = Path(__file__).parent.parent / "docs" / "howto" / "chat-integration.schema.json"
+    assert json.loads(published.read_text(encoding="utf-8")) == json_schemas()["chat_integration"]
