@@ -114,7 +114,7 @@ from deskcore.ports import (
     TicketStore,
     UnitOfWork,
 )
-from deskcore.service import Desk, IntakeResult, SystemClock, UuidIds
+from deskcore.service import ChatOutcome, Desk, IntakeResult, SystemClock, UuidIds
 
 __version__ = "0.1.0.dev0"
 
@@ -128,6 +128,7 @@ __all__ = [
     "Channel",
     "ChatCapability",
     "ChatEvent",
+    "ChatOutcome",
     "ChatSession",
     "ChatSettings",
     "Classification",

@@ -16,6 +16,10 @@ from deskcore.errors import (
 )
 from deskcore.models import (
     Actor,
+    ChatEvent,
+    ChatSession,
+    ChatSettings,
+    DepartmentMapping,
     DeskSettings,
     DomainEvent,
     ExternalReference,
@@ -36,6 +40,7 @@ from deskcore.policies import (
     revise_message,
     route_intake,
 )
+from deskcore.policies.conversion import ConversionDecision, decide_chat_conversion
 from deskcore.policies.merge import (
     MergePlan,
     MergeResult,
@@ -48,7 +53,7 @@ from deskcore.policies.merge import (
 from deskcore.ports import Clock, IdGenerator, TicketRepository, TicketStore
 from deskcore.service.runtime import SystemClock, UuidIds
 
-__all__ = ["Desk", "IntakeResult"]
+__all__ = ["ChatOutcome", "Desk", "IntakeResult"]
 
 MAX_MERGE_CHAIN = 64
 
@@ -78,6 +83,21 @@ class IntakeResult:
     def changed(self) -> bool:
         """True when intake wrote something."""
         return self.action in {IntakeAction.CREATE, IntakeAction.APPEND, IntakeAction.REVISE}
+
+
+@attrs.frozen(kw_only=True)
+class ChatOutcome:
+    """What :meth:`Desk.handle_chat_event` decided and did.
+
+    Attributes:
+        decision: The conversion decision, with its reason and explanation (C12).
+        ticket: The ticket the chat became, now or before; ``None`` while it has none.
+        events: Domain events of the conversion; empty when nothing was written.
+    """
+
+    decision: ConversionDecision
+    ticket: Ticket | None
+    events: tuple[DomainEvent, ...] = ()
 
 
 class Desk:
@@ -409,6 +429,65 @@ class Desk:
             restored = repo.save(result.restored)
             uow.commit()
         return attrs.evolve(result, restored=restored, holder=stored_holder, chain=stored_chain)
+
+    # -- chats (C1-C7, D2) ---------------------------------------------------------------------
+
+    def handle_chat_event(
+        self,
+        chat: ChatSession,
+        event: ChatEvent,
+        *,
+        settings: ChatSettings,
+        mapping: DepartmentMapping,
+    ) -> ChatOutcome:
+        """Decide what a chat event means, and make the chat a ticket when it converts.
+
+        At most one ticket comes out of a chat (C7): the chat session's reference is the
+        ticket's conversation, so every later event finds it, and intake of the transcript is
+        idempotent. The transcript becomes the thread; the ticket goes to the decided
+        department, with the integration's status (C3).
+
+        Raises:
+            InvalidModelError: The chat converts but has no transcript line to file.
+        """
+        now = self._now()
+        with self.store.unit_of_work() as uow:
+            repo = uow.tickets
+            found = repo.find_by_reference(chat.reference)
+            existing = None if found is None else _follow_merges(repo, found)
+            decision = decide_chat_conversion(
+                chat,
+                event,
+                settings,
+                mapping,
+                existing_ticket_id=None if existing is None else existing.id,
+            )
+            if not decision.converts:
+                return ChatOutcome(decision=decision, ticket=existing)
+            if not chat.transcript:
+                raise InvalidModelError(
+                    "ChatSession", "transcript", "a chat that converts needs at least one line"
+                )
+            contacts: set[str] = set()
+            results = [
+                self._receive_in(
+                    repo,
+                    attrs.evolve(
+                        line, conversation=chat.reference, department_id=decision.department_id
+                    ),
+                    now,
+                    contacts,
+                )
+                for line in chat.transcript
+            ]
+            events = [e for r in results for e in r.events]
+            ticket = next(r.ticket for r in reversed(results) if r.ticket is not None)
+            if decision.status is not None and ticket.status is not decision.status:
+                change = change_status(ticket, decision.status, now=now, reason="chat_integration")
+                ticket = repo.save(change.ticket)
+                events.extend(change.events)
+            uow.commit()
+        return ChatOutcome(decision=decision, ticket=ticket, events=tuple(events))
 
     def resolve(self, ticket_id: str) -> Ticket:
         """The ticket that ``ticket_id`` lives on now: itself, or the end of its chain of
