@@ -26,7 +26,6 @@ from deskcore.models.departments import (
     ChatCapability,
     DepartmentLink,
     DepartmentMapping,
-    MappingDefault,
 )
 
 __all__ = [
@@ -88,9 +87,14 @@ def _gate(
     settings: ChatSettings,
     link: DepartmentLink,
     existing_ticket_id: str | None,
-    capability: ChatCapability,
+    stop: ConversionOutcome,
 ) -> ConversionDecision | None:
-    """The checks both paths share, in order; ``None`` when none of them stops the chat."""
+    """The checks both paths share, in order; ``None`` when none of them stops the chat.
+
+    Both need a department whose agents may create tickets (D2); ``stop`` is what a
+    refusal is called on the path (``skip`` automatically, ``refused`` by hand).
+    """
+    capability = ChatCapability.CREATE_TICKETS
     if existing_ticket_id is not None:
         return ConversionDecision(
             outcome=ConversionOutcome.ALREADY_CONVERTED,
@@ -99,11 +103,6 @@ def _gate(
             "converts at most once (C7)",
             ticket_id=existing_ticket_id,
         )
-    stop = (
-        ConversionOutcome.SKIP
-        if capability is ChatCapability.AUTO_CONVERT
-        else ConversionOutcome.REFUSED
-    )
     if not settings.enabled:
         return _decision(stop, "integration_disabled", "the chat integration is disabled (C11)")
     if settings.link_state is LinkState.NEEDS_RELINK:
@@ -147,23 +146,19 @@ def decide_chat_conversion(
             "automatic_conversion_off",
             "automatic conversion is set to none; an agent may still convert by hand (C4)",
         )
-    gate = _gate(chat, settings, link, existing_ticket_id, ChatCapability.AUTO_CONVERT)
+    gate = _gate(chat, settings, link, existing_ticket_id, ConversionOutcome.SKIP)
     if gate is not None:
-        # A chosen-each-time department can be converted, but only by hand (D2).
-        if link.default is MappingDefault.CHOOSE_EACH_TIME and gate.reason.startswith("department"):
-            timing = _timing(chat, settings)
-            if timing is not None:
-                return timing
-            return _decision(
-                ConversionOutcome.NEEDS_DEPARTMENT,
-                "department_needs_choosing",
-                f"chat department {chat.department_id} chooses the helpdesk department each "
-                "time; an agent converts it by hand rather than into a guessed department (D2)",
-            )
         return gate
     timing = _timing(chat, settings)
     if timing is not None:
         return timing
+    if not link.allows(ChatCapability.AUTO_CONVERT):
+        return _decision(
+            ConversionOutcome.NEEDS_DEPARTMENT,
+            "department_needs_choosing",
+            f"chat department {chat.department_id} chooses the helpdesk department each "
+            "time; an agent converts it by hand rather than into a guessed department (D2)",
+        )
     if not chat.visitor_email:
         return _decision(
             ConversionOutcome.NEEDS_EMAIL,
@@ -237,7 +232,7 @@ def decide_manual_conversion(
     department (C4, C5, C6), where the department mapping allows it (D2).
     """
     link = mapping.link_for(chat.department_id)
-    gate = _gate(chat, settings, link, existing_ticket_id, ChatCapability.CREATE_TICKETS)
+    gate = _gate(chat, settings, link, existing_ticket_id, ConversionOutcome.REFUSED)
     if gate is not None:
         return gate
     if not chat.visitor_email:
