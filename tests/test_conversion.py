@@ -42,7 +42,7 @@ MAPPED = DepartmentMapping(
         DepartmentLink(chat_department_id="chat-choose", default=MappingDefault.CHOOSE_EACH_TIME),
     )
 )
-AGENT = Actor(id="agent-1", name="Yui")
+AGENT = Actor(id="agent-1", name="Yui", permissions=["create_ticket", "change_status"])
 
 
 def chat(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import event as event_note
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deskcore import (
     Channel,
@@ -14,6 +16,8 @@ from deskcore import (
     ChatSession,
     ChatSettings,
     Contact,
+    ConvertWhen,
+    ConvertWhich,
     DepartmentLink,
     DepartmentMapping,
     Desk,
@@ -21,11 +25,12 @@ from deskcore import (
     ExternalReference,
     InboundMessage,
     InvalidModelError,
+    LinkState,
     MappingDefault,
     TicketQuery,
     TicketStatus,
 )
-from deskcore.adapters import InMemoryTicketRepository, SQLiteTicketRepository
+from deskcore.adapters import InMemoryTicketRepository
 from deskcore.ports import TicketStore
 from deskcore.testing import FixedClock, SequentialIds
 
@@ -67,13 +72,6 @@ def chat(**changes: object) -> ChatSession:
         "transcript": TRANSCRIPT,
     }
     return ChatSession(**(fields | changes))  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> TicketStore:
-    if request.param == "memory":
-        return InMemoryTicketRepository()
-    return SQLiteTicketRepository(tmp_path / "chats.sqlite3")
 
 
 def desk(store: TicketStore) -> Desk:
@@ -159,3 +157,103 @@ def test_P5_a_chat_that_converts_without_lines_is_a_typed_error(store: TicketSto
             mapping=MAPPING,
         )
     assert store.search(TicketQuery(include_trashed=True)) == []
+
+
+# -- the whole path, as a property ------------------------------------------------------------
+
+DEFAULTS = [None, None, None, *MappingDefault]  # a mapped department half the time
+
+
+@st.composite
+def deliveries(draw: st.DrawFn) -> list[tuple[ChatSession, ChatEvent]]:
+    """The snapshots of one chat as it goes on, each with the event that produced it,
+    delivered repeated and out of order (a late webhook carries an older snapshot)."""
+    answered = draw(st.booleans())
+    ends = draw(st.booleans())
+    email_from = draw(st.sampled_from(["start", "start", "later", "never"]))
+    state = chat(
+        missed=False,
+        ended_at=None,
+        visitor_email=VISITOR.email if email_from == "start" else None,
+        department_id="chat-drawn",
+    )
+    history = [(state, ChatEvent.STARTED)]
+    steps = ["answer"] if answered else []
+    steps += ["end"] if ends else []
+    if email_from == "later":
+        steps.insert(draw(st.integers(0, len(steps))), "email")
+    for minute, step in enumerate(steps, start=1):
+        at = T0 + timedelta(minutes=minute)
+        if step == "answer":
+            state = attrs.evolve(state, answered_by="agent-1", answered_at=at)
+            history.append((state, ChatEvent.ANSWERED))
+        elif step == "email":
+            state = attrs.evolve(state, visitor_email=VISITOR.email)
+            history.append((state, ChatEvent.EMAIL_ADDED))
+        else:
+            state = attrs.evolve(state, ended_at=at, missed=not state.attended)
+            history.append((state, ChatEvent.MISSED if state.missed else ChatEvent.ENDED))
+    late = draw(st.lists(st.sampled_from(history), max_size=4))
+    tail = draw(st.permutations(history[1:] + late))
+    return [history[0], *tail]
+
+
+@given(
+    sequence=deliveries(),
+    settings=st.builds(
+        ChatSettings,
+        owner_id=st.just("admin-1"),
+        enabled=st.sampled_from([True, True, True, False]),
+        convert=st.sampled_from(ConvertWhich),
+        when=st.sampled_from(ConvertWhen),
+        ticket_status=st.sampled_from([TicketStatus.OPEN, TicketStatus.CLOSED]),
+        link_state=st.sampled_from([LinkState.LINKED] * 3 + [LinkState.NEEDS_RELINK]),
+    ),
+    default=st.sampled_from(DEFAULTS),
+)
+def test_C1_C2_C5_C7_D2_through_the_service_one_ticket_at_most_and_only_when_allowed(
+    sequence: list[tuple[ChatSession, ChatEvent]],
+    settings: ChatSettings,
+    default: MappingDefault | None,
+) -> None:
+    """Every combination of settings, mapping default and event sequence (answered or not,
+    email at the start, later or never, events repeated or out of order), through
+    :meth:`Desk.handle_chat_event` into a store."""
+    store = InMemoryTicketRepository()
+    d = desk(store)
+    link = DepartmentLink(
+        chat_department_id="chat-drawn",
+        helpdesk_department_id="sales" if default is None else None,
+        default=default,
+    )
+    mapping = DepartmentMapping(links=(link,))
+    made: str | None = None
+    for snapshot, event in sequence:
+        outcome = d.handle_chat_event(snapshot, event, settings=settings, mapping=mapping)
+        tickets = store.search(TicketQuery(include_trashed=True))
+        assert len(tickets) <= 1
+        if outcome.decision.converts:
+            assert made is None
+            assert outcome.ticket is not None
+            made = outcome.ticket.id
+            event_note("converted")
+            assert default is None  # never a guessed department
+            assert outcome.ticket.department_id == "sales"
+            assert outcome.ticket.status is settings.ticket_status
+            assert settings.enabled
+            assert settings.link_state is LinkState.LINKED
+            assert snapshot.visitor_email
+            if snapshot.missed:
+                assert snapshot.ended
+                assert settings.convert in (ConvertWhich.ALL, ConvertWhich.MISSED)
+            else:
+                assert snapshot.attended
+                assert settings.convert in (ConvertWhich.ALL, ConvertWhich.ATTENDED)
+                if settings.when is ConvertWhen.ON_END:
+                    assert snapshot.ended
+        elif made is not None:
+            assert outcome.decision.outcome == "already_converted"
+            assert outcome.ticket is not None
+            assert outcome.ticket.id == made
+        else:
+            assert tickets == []

@@ -15,6 +15,7 @@ import deskcore.errors
 from deskcore import (
     Attachment,
     Channel,
+    ChatAccessDeniedError,
     ConcurrencyError,
     DeskcoreError,
     DuplicateError,
@@ -52,6 +53,12 @@ EXAMPLES: dict[type[DeskcoreError], DeskcoreError] = {
     ReferenceClaimedError: ReferenceClaimedError("twitter/b/tweet/1", "t-2", "t-1"),
     DuplicateError: DuplicateError("ticket number", "7"),
     PermissionDeniedError: PermissionDeniedError("agent-1", "search_and_merge", "merge"),
+    ChatAccessDeniedError: ChatAccessDeniedError(
+        "chat-sales",
+        "change_status",
+        "department_view_only",
+        "chat department chat-sales is set to view only, which does not allow change status",
+    ),
     StorageError: StorageError("disk I/O error", driver="sqlite3"),
     SchemaVersionError: SchemaVersionError("schema 9 is newer than 3", found=9, supported=3),
     StalePlanError: StalePlanError("t-2", 1, 2),
@@ -86,6 +93,7 @@ STABLE_CODES = {
     ReferenceClaimedError: "reference_claimed",
     DuplicateError: "duplicate",
     PermissionDeniedError: "permission_denied",
+    ChatAccessDeniedError: "chat_access_denied",
     StorageError: "storage_error",
     SchemaVersionError: "schema_version",
     StalePlanError: "stale_plan",
@@ -163,6 +171,7 @@ def test_P5_every_error_is_a_deskcore_error() -> None:
         (InvalidTransitionError, ValueError),
         (TimeOrderError, ValueError),
         (PermissionDeniedError, PermissionError),
+        (ChatAccessDeniedError, PermissionError),
     ],
 )
 def test_P5_builtin_mixins(cls: type[DeskcoreError], builtin: type[Exception]) -> None:

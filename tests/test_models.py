@@ -49,6 +49,7 @@ from deskcore import (
     Ticket,
     TicketCreated,
     TicketMerged,
+    TicketQuery,
     TicketRestored,
     TicketStatus,
     TicketTrashed,
@@ -867,3 +868,34 @@ def test_P3_digest_separates_body_from_attachments() -> None:
     attachment (otherwise a different message is taken for a redelivery and dropped)."""
     a = InboundAttachment(name="f", size=1, content_type="t", storage_key="k")
     assert digest_content("hi\x00f\x001\x00t\x00k") != digest_content("hi", [a])
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"subject": ""},
+        {"subject": "  \u3000 "},
+        {"contact_name": "x" * 1001},
+        {"contact_email": "\ud800@example.com"},
+        {"limit": 0},
+        {"limit": 1001},
+        {"limit": True},
+        {"offset": -1},
+        {"offset": 2**31},
+        {"number": 0},
+        {"number": 2**63},
+        {"statuses": {"pending"}},
+        {"statuses": 3},
+    ],
+    ids=repr,
+)
+def test_P2_bad_search_criteria_raise_typed_errors(criteria: dict[str, object]) -> None:
+    with pytest.raises(InvalidModelError):
+        TicketQuery(**criteria)  # type: ignore[arg-type]
+
+
+def test_P2_search_criteria_are_normalised() -> None:
+    query = TicketQuery(statuses=["open", TicketStatus.CLOSED], department_ids="support")
+    assert query.statuses == frozenset({TicketStatus.OPEN, TicketStatus.CLOSED})
+    assert query.department_ids == frozenset({"support"})
+    assert TicketQuery(statuses="on_hold").statuses == frozenset({TicketStatus.ON_HOLD})

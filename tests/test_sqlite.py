@@ -8,7 +8,13 @@ from pathlib import Path
 import attrs
 import pytest
 
-from deskcore import ConcurrencyError, SchemaVersionError, StorageError, TicketQuery
+from deskcore import (
+    ConcurrencyError,
+    SchemaVersionError,
+    StorageError,
+    TicketQuery,
+    TicketStatus,
+)
 from deskcore.adapters import SQLiteTicketRepository
 from deskcore.adapters.sqlite import MIGRATIONS, SCHEMA_VERSION
 from deskcore.testing.contracts import sample_ticket
@@ -33,6 +39,26 @@ def test_P7_opening_again_keeps_the_data_and_migrates_nothing(tmp_path: Path) ->
     with SQLiteTicketRepository(path) as again:
         assert again.get("t1") == stored
         assert again.schema_version() == SCHEMA_VERSION
+
+
+def test_P7_a_version_2_file_is_migrated_with_its_statuses_filled_in(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version = 2;")
+    raw.close()
+    # Write tickets as version 2 stored them: the record alone carries the status.
+    with SQLiteTicketRepository(path) as repo:
+        repo.add(sample_ticket("t1", 1))
+        closed = repo.add(sample_ticket("t2", 2))
+        repo.save(attrs.evolve(closed, status=TicketStatus.CLOSED, closed_at=closed.created_at))
+    raw = sqlite3.connect(path)
+    raw.executescript("ALTER TABLE tickets DROP COLUMN status; PRAGMA user_version = 2;")
+    raw.close()
+    with SQLiteTicketRepository(path) as upgraded:
+        assert upgraded.schema_version() == SCHEMA_VERSION
+        closed_ids = [t.id for t in upgraded.search(TicketQuery(statuses={"closed"}))]
+        assert closed_ids == ["t2"]
+        assert upgraded.count(TicketQuery(statuses={"open"})) == 1
 
 
 def test_P5_a_schema_newer_than_the_code_is_refused(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 __all__ = [
+    "ChatAccessDeniedError",
     "ConcurrencyError",
     "DeskcoreError",
     "DuplicateError",
@@ -248,6 +249,32 @@ class PermissionDeniedError(DeskcoreError, PermissionError):
         self.actor_id = actor_id
         self.missing = missing
         self.operation = operation
+
+
+class ChatAccessDeniedError(DeskcoreError, PermissionError):
+    """From a chat, agents may not do this with helpdesk tickets (C8, C10, C11, D2).
+
+    Attributes:
+        chat_department_id: The chat's department.
+        capability: What was asked (``view_tickets``, ``change_status``...).
+        reason: Stable code of why (``department_view_only``, ``integration_disabled``,
+            ``ticket_out_of_scope``...).
+    """
+
+    code = "chat_access_denied"
+
+    def __init__(
+        self, chat_department_id: str, capability: str, reason: str, explanation: str
+    ) -> None:
+        super().__init__(
+            explanation,
+            chat_department_id=chat_department_id,
+            capability=capability,
+            reason=reason,
+        )
+        self.chat_department_id = chat_department_id
+        self.capability = capability
+        self.reason = reason
 
 
 class MergePermissionDeniedError(MergeRejectedError, PermissionDeniedError):

@@ -115,6 +115,7 @@ class _Reads(Protocol):
     def find_by_number(self, number: int) -> Ticket | None: ...
     def find_by_reference(self, reference: ExternalReference) -> Ticket | None: ...
     def search(self, query: TicketQuery) -> list[Ticket]: ...
+    def count(self, query: TicketQuery) -> int: ...
     def get_contact(self, contact_id: str) -> Contact | None: ...
     def journal(self, ticket_id: str) -> list[MergeJournalEntry]: ...
 
@@ -161,6 +162,11 @@ class StoreMethods(ABC):
         """See :meth:`deskcore.ports.TicketRepository.search`."""
         with self._reading() as view:
             return view.search(query)
+
+    def count(self, query: TicketQuery) -> int:
+        """See :meth:`deskcore.ports.TicketRepository.count`."""
+        with self._reading() as view:
+            return view.count(query)
 
     def get_contact(self, contact_id: str) -> Contact | None:
         """See :meth:`deskcore.ports.TicketRepository.get_contact`."""

@@ -78,15 +78,21 @@ class _Transaction(TransactionMethods):
         return None if owner is None else self._load(owner)
 
     def search(self, query: TicketQuery) -> list[Ticket]:
-        found = [
+        found = self._matching(query)
+        found.sort(key=TicketQuery.order_key)
+        return found[query.offset : query.offset + query.limit]
+
+    def count(self, query: TicketQuery) -> int:
+        return len(self._matching(query))
+
+    def _matching(self, query: TicketQuery) -> list[Ticket]:
+        return [
             ticket
             for ticket in self._all()
             if query.matches(
                 ticket, self.get_contact(ticket.contact_id) if query.needs_contact else None
             )
         ]
-        found.sort(key=TicketQuery.order_key)
-        return found[: query.limit]
 
     def get_contact(self, contact_id: str) -> Contact | None:
         found = self._contacts.get(contact_id)

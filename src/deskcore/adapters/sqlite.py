@@ -120,10 +120,48 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (ticket_id, journal_id)
     ) WITHOUT ROWID;
     """,
+    # 3: the status as a column, for searches by status (a visitor's open tickets, C9).
+    """
+    ALTER TABLE tickets ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+    UPDATE tickets SET status = json_extract(record, '$.status');
+    """,
 )
 """Schema migrations, in order: ``MIGRATIONS[n]`` takes the schema from version n to n + 1."""
 
 _HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
+
+
+def _where(query: TicketQuery, select: str) -> tuple[str, list[Any]]:
+    """``select`` with the joins and the ``WHERE`` clause of ``query``, and its arguments."""
+    where: list[str] = []
+    args: list[Any] = []
+    if not query.include_trashed:
+        where.append("t.trashed = 0")
+    if query.number is not None:
+        where.append("t.number = ?")
+        args.append(query.number)
+    if query.department_ids is not None:
+        where.append("t.department_id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(sorted(query.department_ids)))
+    if query.statuses is not None:
+        where.append("t.status IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(sorted(s.value for s in query.statuses)))
+    if query.subject is not None:
+        where.append("instr(t.subject_folded, ?) > 0")
+        args.append(fold(query.subject))
+    if query.contact_email is not None:
+        where.append("c.email_folded = ?")
+        args.append(fold(query.contact_email))
+    if query.contact_name is not None:
+        where.append("instr(c.name_folded, ?) > 0")
+        args.append(fold(query.contact_name))
+    sql = select
+    if query.needs_contact:
+        sql += " JOIN contacts c ON c.id = t.contact_id"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql, args
+
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes (kept in ``PRAGMA user_version``)."""
@@ -250,35 +288,18 @@ class _Transaction(TransactionMethods):
         return None if row is None else self._load(row[0], row[1])
 
     def search(self, query: TicketQuery) -> list[Ticket]:
-        where: list[str] = []
-        args: list[Any] = []
-        if not query.include_trashed:
-            where.append("t.trashed = 0")
-        if query.number is not None:
-            where.append("t.number = ?")
-            args.append(query.number)
-        if query.department_ids is not None:
-            where.append("t.department_id IN (SELECT value FROM json_each(?))")
-            args.append(json.dumps(sorted(query.department_ids)))
-        if query.subject is not None:
-            where.append("instr(t.subject_folded, ?) > 0")
-            args.append(fold(query.subject))
-        if query.contact_email is not None:
-            where.append("c.email_folded = ?")
-            args.append(fold(query.contact_email))
-        if query.contact_name is not None:
-            where.append("instr(c.name_folded, ?) > 0")
-            args.append(fold(query.contact_name))
-        sql = "SELECT t.id FROM tickets t"
-        if query.needs_contact:
-            sql += " JOIN contacts c ON c.id = t.contact_id"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY t.created_us DESC, t.number DESC LIMIT ?"
-        args.append(query.limit)
+        sql, args = _where(query, "SELECT t.id FROM tickets t")
+        sql += " ORDER BY t.created_us DESC, t.number DESC LIMIT ? OFFSET ?"
+        args += [query.limit, query.offset]
         with _translated("search tickets"):
             ids = [row[0] for row in self._db.execute(sql, args).fetchall()]
         return self.get_many(ids)
+
+    def count(self, query: TicketQuery) -> int:
+        sql, args = _where(query, "SELECT count(*) FROM tickets t")
+        with _translated("count tickets"):
+            (found,) = self._db.execute(sql, args).fetchone()
+        return int(found)
 
     def get_contact(self, contact_id: str) -> Contact | None:
         with _translated("load a contact"):
@@ -315,13 +336,15 @@ class _Transaction(TransactionMethods):
             try:
                 self._db.execute(
                     "INSERT INTO tickets (id, number, department_id, subject_folded, contact_id,"
-                    " created_us, trashed, version, record) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    " status, created_us, trashed, version, record)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                     (
                         ticket.id,
                         ticket.number,
                         ticket.department_id,
                         fold(ticket.subject),
                         ticket.contact_id,
+                        ticket.status.value,
                         epoch_micros(ticket.created_at),
                         int(ticket.is_trashed),
                         dumps(ticket_record(ticket)),
@@ -348,11 +371,12 @@ class _Transaction(TransactionMethods):
             stored = with_version(ticket, ticket.version + 1)
             self._db.execute(
                 "UPDATE tickets SET department_id = ?, subject_folded = ?, contact_id = ?,"
-                " created_us = ?, trashed = ?, version = ?, record = ? WHERE id = ?",
+                " status = ?, created_us = ?, trashed = ?, version = ?, record = ? WHERE id = ?",
                 (
                     ticket.department_id,
                     fold(ticket.subject),
                     ticket.contact_id,
+                    ticket.status.value,
                     epoch_micros(ticket.created_at),
                     int(ticket.is_trashed),
                     stored.version,

@@ -8,6 +8,7 @@ from deskcore.models.chat import (
     ConvertWhen,
     ConvertWhich,
     LinkState,
+    LookupScope,
 )
 from deskcore.models.departments import (
     ChatCapability,
@@ -94,6 +95,7 @@ __all__ = [
     "ItemMove",
     "ItemRevised",
     "LinkState",
+    "LookupScope",
     "MappingDefault",
     "MergeJournalEntry",
     "MergePolicy",

@@ -123,6 +123,19 @@ def text(
     return check
 
 
+def optional_text(
+    max_length: int = MAX_TEXT_LENGTH,
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """Like :func:`text`, but ``None`` is allowed too."""
+    check = text(max_length)
+
+    def optional(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            check(instance, attribute, value)
+
+    return optional
+
+
 def non_negative_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """Require an ``int`` (not a ``bool``) that is zero or more."""
     if not isinstance(value, int) or isinstance(value, bool):

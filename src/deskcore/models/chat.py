@@ -33,6 +33,7 @@ __all__ = [
     "ConvertWhen",
     "ConvertWhich",
     "LinkState",
+    "LookupScope",
 ]
 
 _label = text(1000)
@@ -68,6 +69,13 @@ class LinkState(enum.StrEnum):
     NEEDS_RELINK = "needs_relink"
 
 
+class LookupScope(enum.StrEnum):
+    """Which helpdesk departments ticket lookups from a chat cover (C8)."""
+
+    ALL_DEPARTMENTS = "all_departments"
+    ASSOCIATED_DEPARTMENTS = "associated_departments"
+
+
 class ChatEvent(enum.StrEnum):
     """What just happened to a chat: the trigger of a conversion decision."""
 
@@ -84,6 +92,10 @@ def _to_convert(value: ConvertWhich | str) -> ConvertWhich:
 
 def _to_when(value: ConvertWhen | str) -> ConvertWhen:
     return lenient(ConvertWhen, value)
+
+
+def _to_scope(value: LookupScope | str) -> LookupScope:
+    return lenient(LookupScope, value)
 
 
 def _to_link_state(value: LinkState | str) -> LinkState:
@@ -110,6 +122,8 @@ class ChatSettings:
         ticket_status: Status of a ticket made from a chat: open or closed (C3).
         owner_id: The helpdesk admin who enabled the integration (C11).
         link_state: ``needs_relink`` after the owner was deleted or deactivated (C11).
+        lookup_scope: Whether ticket lookups from a chat cover all helpdesk departments or
+            only the one the chat's department is associated with (C8).
     """
 
     enabled: bool = attrs.field(default=True, validator=instance_of(bool))
@@ -131,6 +145,11 @@ class ChatSettings:
         default=LinkState.LINKED,
         converter=_to_link_state,
         validator=member(LinkState),
+    )
+    lookup_scope: LookupScope = attrs.field(
+        default=LookupScope.ALL_DEPARTMENTS,
+        converter=_to_scope,
+        validator=member(LookupScope),
     )
 
 

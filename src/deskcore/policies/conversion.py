@@ -13,20 +13,11 @@ import enum
 
 import attrs
 
-from deskcore.models import Actor, Classification, Priority, TicketStatus
-from deskcore.models.chat import (
-    ChatEvent,
-    ChatSession,
-    ChatSettings,
-    ConvertWhen,
-    ConvertWhich,
-    LinkState,
-)
-from deskcore.models.departments import (
-    ChatCapability,
-    DepartmentLink,
-    DepartmentMapping,
-)
+from deskcore.models import Actor, Classification, Permission, Priority, TicketStatus
+from deskcore.models._validate import coerce
+from deskcore.models.chat import ChatEvent, ChatSession, ChatSettings, ConvertWhen, ConvertWhich
+from deskcore.models.departments import ChatCapability, DepartmentLink, DepartmentMapping
+from deskcore.policies.chat_lookup import access_refusal
 
 __all__ = [
     "ConversionDecision",
@@ -94,7 +85,6 @@ def _gate(
     Both need a department whose agents may create tickets (D2); ``stop`` is what a
     refusal is called on the path (``skip`` automatically, ``refused`` by hand).
     """
-    capability = ChatCapability.CREATE_TICKETS
     if existing_ticket_id is not None:
         return ConversionDecision(
             outcome=ConversionOutcome.ALREADY_CONVERTED,
@@ -103,23 +93,9 @@ def _gate(
             "converts at most once (C7)",
             ticket_id=existing_ticket_id,
         )
-    if not settings.enabled:
-        return _decision(stop, "integration_disabled", "the chat integration is disabled (C11)")
-    if settings.link_state is LinkState.NEEDS_RELINK:
-        return _decision(
-            stop,
-            "integration_needs_relink",
-            f"the integration's owner {settings.owner_id} was deleted or deactivated; nothing "
-            "converts until an admin links it again (C11)",
-        )
-    if not link.allows(capability):
-        default = link.default.value if link.default is not None else "mapped"
-        return _decision(
-            stop,
-            f"department_{default}",
-            f"chat department {chat.department_id} is set to {default.replace('_', ' ')}, which "
-            f"does not allow {capability.value.replace('_', ' ')} (D2)",
-        )
+    refusal = access_refusal(settings, link, ChatCapability.CREATE_TICKETS)
+    if refusal is not None:
+        return _decision(stop, *refusal)
     return None
 
 
@@ -229,12 +205,21 @@ def decide_manual_conversion(
     existing_ticket_id: str | None = None,
 ) -> ConversionDecision:
     """An agent converts ``chat`` by hand, choosing priority, status, classification and
-    department (C4, C5, C6), where the department mapping allows it (D2).
+    department (C4, C5, C6), where the department mapping allows it (D2) and the actor holds
+    ``create_ticket`` (T7).
     """
+    status = coerce(TicketStatus, status, "ManualConversion", "status")
+    priority = coerce(Priority, priority, "ManualConversion", "priority")
     link = mapping.link_for(chat.department_id)
     gate = _gate(chat, settings, link, existing_ticket_id, ConversionOutcome.REFUSED)
     if gate is not None:
         return gate
+    if not actor.can(Permission.CREATE_TICKET):
+        return _decision(
+            ConversionOutcome.REFUSED,
+            "actor_cannot_create_tickets",
+            f"{actor.name or actor.id} lacks the create_ticket permission (T7)",
+        )
     if not chat.visitor_email:
         return _decision(
             ConversionOutcome.NEEDS_EMAIL,
@@ -252,9 +237,9 @@ def decide_manual_conversion(
         outcome=ConversionOutcome.CONVERT,
         reason="converted_by_hand",
         explanation=f"{actor.name or actor.id} converts the chat into department {department} "
-        f"as {TicketStatus(status).value}, priority {Priority(priority).value} (C6)",
+        f"as {status.value}, priority {priority.value} (C6)",
         department_id=department,
-        status=TicketStatus(status),
-        priority=Priority(priority),
+        status=status,
+        priority=priority,
         classification=classification,
     )

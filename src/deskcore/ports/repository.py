@@ -86,6 +86,10 @@ class TicketRepository(Protocol):
         """Tickets matching ``query``, with the semantics :class:`TicketQuery` documents."""
         ...
 
+    def count(self, query: TicketQuery) -> int:
+        """How many tickets match ``query``, whatever its ``offset`` and ``limit``."""
+        ...
+
     def next_number(self) -> int:
         """Allocate the next ticket number: unique, increasing, never reused."""
         ...

@@ -3,7 +3,7 @@ write in one unit of work (the functional core's thin shell)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -19,17 +19,20 @@ from deskcore.models import (
     ChatEvent,
     ChatSession,
     ChatSettings,
+    Classification,
+    Contact,
     DepartmentMapping,
     DeskSettings,
     DomainEvent,
     ExternalReference,
     InboundMessage,
     MergePolicy,
+    Priority,
     ReferenceConflict,
     Ticket,
     TicketStatus,
 )
-from deskcore.models._validate import is_aware
+from deskcore.models._validate import coerce, is_aware
 from deskcore.policies import (
     IntakeAction,
     IntakeRoute,
@@ -40,7 +43,21 @@ from deskcore.policies import (
     revise_message,
     route_intake,
 )
-from deskcore.policies.conversion import ConversionDecision, decide_chat_conversion
+from deskcore.policies.chat_lookup import (
+    CustomerProfile,
+    SearchField,
+    VisitorPanel,
+    chat_search_queries,
+    check_chat_status_change,
+    combine_results,
+    recent_tickets_query,
+    visitor_tickets_query,
+)
+from deskcore.policies.conversion import (
+    ConversionDecision,
+    decide_chat_conversion,
+    decide_manual_conversion,
+)
 from deskcore.policies.merge import (
     MergePlan,
     MergeResult,
@@ -450,44 +467,226 @@ class Desk:
         Raises:
             InvalidModelError: The chat converts but has no transcript line to file.
         """
+        return self._convert(
+            chat,
+            lambda existing_id: decide_chat_conversion(
+                chat, event, settings, mapping, existing_ticket_id=existing_id
+            ),
+        )
+
+    def convert_chat(
+        self,
+        chat: ChatSession,
+        *,
+        settings: ChatSettings,
+        mapping: DepartmentMapping,
+        actor: Actor,
+        department_id: str | None = None,
+        priority: Priority | str = Priority.MEDIUM,
+        status: TicketStatus | str = TicketStatus.OPEN,
+        classification: Classification | str | None = None,
+    ) -> ChatOutcome:
+        """An agent converts ``chat`` by hand (C4-C6), choosing the ticket's department,
+        priority, status and classification; see :func:`decide_manual_conversion`.
+
+        A refusal is returned as the outcome's decision, not raised. A chat that is already a
+        ticket stays that one ticket (C7).
+
+        Raises:
+            InvalidModelError: The chat converts but has no transcript line to file, or a
+                choice is not a valid value.
+        """
+        chosen_priority = coerce(Priority, priority, "ConvertChat", "priority")
+        chosen_status = coerce(TicketStatus, status, "ConvertChat", "status")
+        chosen_classification = self._classification(classification)
+        return self._convert(
+            chat,
+            lambda existing_id: decide_manual_conversion(
+                chat,
+                settings,
+                mapping,
+                actor=actor,
+                department_id=department_id,
+                priority=chosen_priority,
+                status=chosen_status,
+                classification=chosen_classification,
+                existing_ticket_id=existing_id,
+            ),
+        )
+
+    def _convert(
+        self, chat: ChatSession, decide: Callable[[str | None], ConversionDecision]
+    ) -> ChatOutcome:
+        """Decide with the ticket the chat already is (if any), and convert when decided."""
         now = self._now()
         with self.store.unit_of_work() as uow:
             repo = uow.tickets
             found = repo.find_by_reference(chat.reference)
             existing = None if found is None else _follow_merges(repo, found)
-            decision = decide_chat_conversion(
-                chat,
-                event,
-                settings,
-                mapping,
-                existing_ticket_id=None if existing is None else existing.id,
-            )
+            decision = decide(None if existing is None else existing.id)
             if not decision.converts:
                 return ChatOutcome(decision=decision, ticket=existing)
-            if not chat.transcript:
-                raise InvalidModelError(
-                    "ChatSession", "transcript", "a chat that converts needs at least one line"
-                )
-            contacts: set[str] = set()
-            results = [
-                self._receive_in(
-                    repo,
-                    attrs.evolve(
-                        line, conversation=chat.reference, department_id=decision.department_id
-                    ),
-                    now,
-                    contacts,
-                )
-                for line in chat.transcript
-            ]
-            events = [e for r in results for e in r.events]
-            ticket = next(r.ticket for r in reversed(results) if r.ticket is not None)
-            if decision.status is not None and ticket.status is not decision.status:
-                change = change_status(ticket, decision.status, now=now, reason="chat_integration")
-                ticket = repo.save(change.ticket)
-                events.extend(change.events)
+            outcome = self._convert_in(repo, chat, decision, now)
             uow.commit()
+        return outcome
+
+    def _classification(self, value: Classification | str | None) -> Classification | None:
+        if value is None:
+            return None
+        if not isinstance(value, Classification):
+            if not isinstance(value, str):
+                raise InvalidModelError("ConvertChat", "classification", "expected a code")
+            value = Classification(value)
+        return self.settings.require_classification(value)
+
+    def _convert_in(
+        self, repo: TicketRepository, chat: ChatSession, decision: ConversionDecision, now: datetime
+    ) -> ChatOutcome:
+        """File the transcript of ``chat`` as a ticket with what ``decision`` chose."""
+        if not chat.transcript:
+            raise InvalidModelError(
+                "ChatSession", "transcript", "a chat that converts needs at least one line"
+            )
+        contacts: set[str] = set()
+        results = [
+            self._receive_in(
+                repo,
+                attrs.evolve(
+                    line, conversation=chat.reference, department_id=decision.department_id
+                ),
+                now,
+                contacts,
+            )
+            for line in chat.transcript
+        ]
+        events = [e for r in results for e in r.events]
+        ticket = next(r.ticket for r in reversed(results) if r.ticket is not None)
+        priority = decision.priority or ticket.priority
+        classification = decision.classification or ticket.classification
+        if (priority, classification) != (ticket.priority, ticket.classification):
+            ticket = repo.save(
+                attrs.evolve(ticket, priority=priority, classification=classification)
+            )
+        if decision.status is not None and ticket.status is not decision.status:
+            change = change_status(ticket, decision.status, now=now, reason="chat_integration")
+            ticket = repo.save(change.ticket)
+            events.extend(change.events)
         return ChatOutcome(decision=decision, ticket=ticket, events=tuple(events))
+
+    # -- lookups from a chat (C8-C10) ----------------------------------------------------------
+
+    def recent_tickets(
+        self,
+        chat: ChatSession,
+        *,
+        settings: ChatSettings,
+        mapping: DepartmentMapping,
+        limit: int = 10,
+    ) -> list[Ticket]:
+        """The visitor's recent tickets, newest first, in the departments the chat sees (C8).
+
+        Empty when the visitor left no email address.
+
+        Raises:
+            ChatAccessDeniedError: Agents of the chat's department may not view tickets.
+        """
+        query = recent_tickets_query(chat, settings, mapping, limit=limit)
+        return [] if query is None else self.store.search(query)
+
+    def search_from_chat(
+        self,
+        chat: ChatSession,
+        term: str,
+        *,
+        settings: ChatSettings,
+        mapping: DepartmentMapping,
+        field: SearchField | str = SearchField.ANY,
+        limit: int = 20,
+    ) -> list[Ticket]:
+        """Search tickets from a chat by visitor name, ticket number, email or subject keyword,
+        in the departments the chat sees (C8); see :func:`chat_search_queries`.
+
+        Raises:
+            ChatAccessDeniedError: Agents of the chat's department may not view tickets.
+            InvalidModelError: The term is blank or too long, or not a number when
+                ``field`` asks for one.
+        """
+        queries = chat_search_queries(chat, term, settings, mapping, field=field, limit=limit)
+        return combine_results((self.store.search(query) for query in queries), limit)
+
+    def visitor_panel(
+        self,
+        chat: ChatSession,
+        *,
+        settings: ChatSettings,
+        mapping: DepartmentMapping,
+        profiles: Callable[[Contact], CustomerProfile | None] | None = None,
+        is_overdue: Callable[[Ticket, datetime], bool] | None = None,
+        recent: int = 5,
+    ) -> VisitorPanel:
+        """The helpdesk's data on the chat's visitor (C9).
+
+        ``profiles`` gives the host's names for a contact (account, SLA, contract, contact
+        owner); ``is_overdue`` says whether a ticket is overdue at a moment, and without it
+        ``overdue_tickets`` is ``None``. Counts cover the visitor's tickets in the departments
+        the chat sees; the contact is that of the visitor's newest ticket.
+
+        Raises:
+            ChatAccessDeniedError: Agents of the chat's department may not view tickets.
+        """
+        query = visitor_tickets_query(chat, settings, mapping)
+        if query is None:
+            return VisitorPanel()
+        newest = self.store.search(attrs.evolve(query, limit=max(recent, 1)))
+        contact = self.store.get_contact(newest[0].contact_id) if newest else None
+        profile = None if contact is None or profiles is None else profiles(contact)
+        overdue = None
+        if is_overdue is not None:
+            now = self._now()
+            open_query = visitor_tickets_query(chat, settings, mapping, open_only=True)
+            assert open_query is not None
+            overdue = 0
+            while True:
+                page = self.store.search(open_query)
+                overdue += sum(1 for ticket in page if is_overdue(ticket, now))
+                if len(page) < open_query.limit:
+                    break
+                open_query = attrs.evolve(open_query, offset=open_query.offset + len(page))
+        return VisitorPanel(
+            contact_id=None if contact is None else contact.id,
+            profile=profile or CustomerProfile(),
+            total_tickets=self.store.count(query),
+            overdue_tickets=overdue,
+            recent=tuple(newest[:recent]),
+        )
+
+    def set_status_from_chat(
+        self,
+        chat: ChatSession,
+        ticket_id: str,
+        to_status: TicketStatus | str,
+        *,
+        settings: ChatSettings,
+        mapping: DepartmentMapping,
+        actor: Actor,
+    ) -> TicketChange:
+        """Set a linked ticket to open or closed from a chat (C10), for example reopening an
+        earlier ticket instead of making a duplicate; see :func:`check_chat_status_change`.
+
+        A ticket merged into another is changed where it lives now (M14).
+
+        Raises:
+            ChatAccessDeniedError: The chat's department may not change status (view only,
+                no integration), or does not see the ticket.
+            PermissionDeniedError: The actor lacks ``change_status``.
+            InvalidModelError: ``to_status`` is neither open nor closed.
+            NotFoundError: No ticket ``ticket_id``.
+        """
+
+        def check(ticket: Ticket) -> TicketStatus:
+            return check_chat_status_change(chat, ticket, to_status, settings, mapping, actor=actor)
+
+        return self._set_status(ticket_id, check, reason="chat", follow_merges=True)
 
     def resolve(self, ticket_id: str) -> Ticket:
         """The ticket that ``ticket_id`` lives on now: itself, or the end of its chain of
@@ -500,13 +699,25 @@ class Desk:
         self, ticket_id: str, to_status: TicketStatus, *, reason: str = "agent"
     ) -> TicketChange:
         """Change a ticket's status now (L1), in one unit of work with a version check."""
+        return self._set_status(ticket_id, lambda ticket: to_status, reason=reason)
+
+    def _set_status(
+        self,
+        ticket_id: str,
+        status_for: Callable[[Ticket], TicketStatus],
+        *,
+        reason: str,
+        follow_merges: bool = False,
+    ) -> TicketChange:
+        """Set the status ``status_for`` gives the loaded ticket, retrying on conflicts."""
         for attempt in range(1, self.max_attempts + 1):
             try:
                 now = self._now()
                 with self.store.unit_of_work() as uow:
-                    change = change_status(
-                        uow.tickets.get(ticket_id), to_status, now=now, reason=reason
-                    )
+                    ticket = uow.tickets.get(ticket_id)
+                    if follow_merges:
+                        ticket = _follow_merges(uow.tickets, ticket)
+                    change = change_status(ticket, status_for(ticket), now=now, reason=reason)
                     if not change.events:
                         return change
                     stored = uow.tickets.save(change.ticket)

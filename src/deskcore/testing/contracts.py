@@ -422,6 +422,28 @@ class TicketRepositoryContract(MergeScenarios, ABC):
         assert self._ids(repo, subject="refund") == ["t2"]
         assert self._ids(repo, subject="refund", include_trashed=True) == ["t3", "t2"]
 
+    def test_P2_search_by_status(self) -> None:
+        repo = self._search_fixture()
+        repo.save(attrs.evolve(repo.get("t2"), status=TicketStatus.CLOSED, closed_at=T0))
+        assert self._ids(repo, statuses=frozenset({TicketStatus.CLOSED})) == ["t2"]
+        assert self._ids(repo, statuses={"open", "on_hold"}) == ["t4", "t3", "t1"]
+        assert self._ids(repo, statuses=frozenset()) == []
+
+    def test_P2_search_pages_with_offset_and_limit(self) -> None:
+        repo = self._search_fixture()
+        assert self._ids(repo, offset=1, limit=2) == ["t3", "t2"]
+        assert self._ids(repo, offset=3) == ["t1"]
+        assert self._ids(repo, offset=4) == []
+
+    def test_P2_count_counts_every_match_whatever_offset_and_limit(self) -> None:
+        repo = self._search_fixture()
+        assert repo.count(TicketQuery(limit=1, offset=3)) == 4
+        assert repo.count(TicketQuery(contact_name="jane", limit=1)) == 2
+        assert repo.count(TicketQuery(contact_email="nobody@example.com")) == 0
+        repo.trash("t4", at=T0, expected_version=1)
+        assert repo.count(TicketQuery()) == 3
+        assert repo.count(TicketQuery(include_trashed=True)) == 4
+
     # -- contacts ------------------------------------------------------------------------------
 
     def test_P2_contacts_are_upserted(self) -> None:

@@ -868,8 +868,10 @@ def ticket_queries() -> st.SearchStrategy[TicketQuery]:
         contact_email=st.none() | _search_terms(),
         contact_name=st.none() | _search_terms(),
         department_ids=st.none() | st.frozensets(ids(), max_size=3),
+        statuses=st.none() | st.frozensets(st.sampled_from(TicketStatus), max_size=3),
         include_trashed=st.booleans(),
         limit=st.integers(1, 1000),
+        offset=st.integers(0, 5) | st.integers(0, 2**31 - 1),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict, model_validator
 
-from deskcore.models.chat import ChatSettings, ConvertWhen, ConvertWhich, LinkState
+from deskcore.models.chat import ChatSettings, ConvertWhen, ConvertWhich, LinkState, LookupScope
 from deskcore.models.departments import DepartmentLink, DepartmentMapping, MappingDefault
 from deskcore.models.enums import TicketStatus
 from deskcore.wire._types import FromList, Identifier, WireModel
@@ -53,6 +53,9 @@ class ChatIntegrationDocument(WireModel):
     """The helpdesk admin who enabled the integration (C11)."""
     link_state: Annotated[LinkState, Strict(False)] = LinkState.LINKED
     """``needs_relink`` once the owner was deleted or deactivated (C11)."""
+    lookup_scope: Annotated[LookupScope, Strict(False)] = LookupScope.ALL_DEPARTMENTS
+    """Ticket lookups from a chat cover ``all_departments`` or ``associated_departments``
+    only; view-only and choose-each-time departments always see all of them (C8)."""
     departments: Annotated[
         tuple[DepartmentLinkPayload, ...], FromList, Field(max_length=10_000)
     ] = ()
@@ -67,6 +70,7 @@ class ChatIntegrationDocument(WireModel):
             ticket_status=TicketStatus(self.ticket_status),
             owner_id=self.owner_id,
             link_state=self.link_state,
+            lookup_scope=self.lookup_scope,
         )
 
     def to_mapping(self) -> DepartmentMapping:
