@@ -1,5 +1,5 @@
 """The ``deskcore`` command line: the demo plays the bundled stream (P3, L2, L4 and the merge
-rules M1-M15 end to end)."""
+rules M1-M15 end to end), then the bundled chats (C1-C12, D1-D4)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
-from deskcore import ExternalReference, TicketQuery, TicketStatus
+from deskcore import ExternalReference, Ticket, TicketQuery, TicketStatus
 from deskcore.adapters import SQLiteTicketRepository
 from deskcore.cli import main
+
+# The bundled chats that become tickets (data/sample_chats.json), after the stream's 8 tickets.
+CHAT_TICKETS = ("cs-201", "cs-202", "cs-204", "cs-206", "cs-207", "cs-208", "cs-209", "cs-210")
 
 
 def test_demo_plays_the_sample_stream_and_explains_each_step(
@@ -38,8 +41,8 @@ def test_demo_plays_the_sample_stream_and_explains_each_step(
         assert expected in out
     with SQLiteTicketRepository(db) as store:
         tickets = store.search(TicketQuery(limit=100))
-        assert len(tickets) == 6
-        assert all(t.status is TicketStatus.OPEN for t in tickets)
+        assert len(tickets) == 6 + len(CHAT_TICKETS)
+        assert all(t.status is TicketStatus.OPEN for t in tickets if t.number <= 6)
         first = store.find_by_number(1)
         assert first is not None
         assert first.first_responded_at is not None
@@ -54,8 +57,10 @@ def test_demo_replaces_the_file_on_each_run(
     main(["demo", "--db", str(db)])
     capsys.readouterr()
     with SQLiteTicketRepository(db) as store:
-        assert len(store.search(TicketQuery(limit=100))) == 6
-        assert len(store.search(TicketQuery(limit=100, include_trashed=True))) == 8
+        assert len(store.search(TicketQuery(limit=100))) == 6 + len(CHAT_TICKETS)
+        assert len(store.search(TicketQuery(limit=100, include_trashed=True))) == 8 + len(
+            CHAT_TICKETS
+        )
         assert len(store.journal("ticket-6")) == 1
 
 
@@ -94,6 +99,7 @@ def test_demo_reports_a_rejected_event_and_goes_on(
     assert "CREATE (new_conversation) on ticket #1" in out
     assert "nothing claims x/y/z/0" in out
     assert "1 tickets in the queue, 0 in the trash" in out
+    assert "── Live chats" not in out  # a stream of one's own is played alone
 
 
 SYNC_SUBJECTS = {
@@ -154,9 +160,12 @@ def test_M8_M12_M15_demo_merges_one_customers_mail_chat_and_help_center_tickets(
 
     with SQLiteTicketRepository(db) as store:
         everything = store.search(TicketQuery(limit=100, include_trashed=True))
-        assert sorted(t.number for t in everything) == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert sorted(t.number for t in everything) == list(range(1, 9 + len(CHAT_TICKETS)))
         active = store.search(TicketQuery(limit=100))
-        assert sorted(t.number for t in active) == [1, 2, 3, 4, 5, 6]
+        assert sorted(t.number for t in active) == [
+            *range(1, 7),
+            *range(9, 9 + len(CHAT_TICKETS)),
+        ]
         primary = store.find_by_number(6)
         chat, web = store.find_by_number(7), store.find_by_number(8)
         assert primary is not None
@@ -235,11 +244,11 @@ def test_M5_M2_M10_demo_refuses_merges_and_prints_every_reason(
     )
     assert "→ REFUSED (merge_rejected): nothing was written; every reason at once:" in exposure
     assert "- unacknowledged_exposure: contact tw-hanako_k would see public items of " in exposure
-    several = " ".join(_section(out, "22.", "The queue now:"))
+    several = " ".join(_section(out, "22.", "── Live chats"))
     codes = re.findall(r"- (\w+): ", several)
     assert codes == ["missing_permission", "different_departments", "unacknowledged_exposure"]
     assert "In the trash (Desk.restore takes a ticket back out, M3):" in out
-    assert "6 tickets in the queue, 2 in the trash" in out
+    assert f"\n{6 + len(CHAT_TICKETS)} tickets in the queue, 2 in the trash" in out
     with SQLiteTicketRepository(db) as store:
         for number in (1, 3, 4, 5):
             ticket = store.find_by_number(number)
@@ -315,6 +324,309 @@ def test_M4_M5_M11_demo_merge_steps_from_a_custom_stream(
     assert "→ MERGED #1 into ticket #2" in merged
     assert "exposure acknowledged: ann's 1 item(s) to bob" in merged
     assert "1 tickets in the queue, 1 in the trash" in out
+
+
+# -- the chat section (C1-C12, D1-D4) -----------------------------------------------------------
+
+_STEP = re.compile(r"\d+\. \[")
+
+
+def _chat_step(out: str, chat_id: str, nth: int = 0) -> list[str]:
+    """The stripped lines of the ``nth`` demo step about chat ``chat_id``: from its numbered
+    header to the next step, heading or the queue."""
+    lines = [line.strip() for line in out.splitlines()]
+    starts = [i for i, line in enumerate(lines) if line.startswith(f"chat {chat_id} · ")]
+    at = starts[nth]
+    first = max(i for i in range(at) if _STEP.match(lines[i]))
+    last = next(
+        i
+        for i in range(at, len(lines))
+        if _STEP.match(lines[i]) or lines[i].startswith(("──", "The queue now:"))
+    )
+    return lines[first:last]
+
+
+def _number(lines: list[str], pattern: str) -> int:
+    """The ticket number in the one line that matches ``pattern`` (a regex with one group)."""
+    found = [m for m in (re.search(pattern, line) for line in lines) if m is not None]
+    assert len(found) == 1, (pattern, lines)
+    return int(found[0].group(1))
+
+
+def _chat_ticket(store: SQLiteTicketRepository, chat_id: str) -> Ticket | None:
+    session = ExternalReference(
+        network="chat", account="acme_site", kind="chat_session", native_id=chat_id
+    )
+    return store.find_by_reference(session)
+
+
+@pytest.fixture
+def chat_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, Path]:
+    """The demo's output and database, after the bundled stream and chats."""
+    db = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(db)]) == 0
+    return capsys.readouterr().out, db
+
+
+def test_D1_D3_D4_demo_parses_the_settings_and_associates_departments_by_name(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The settings document is parsed at the edge; chat departments whose names match a
+    helpdesk department after NFKC, case folding and trimming are mapped to it with a notice,
+    full-width Latin and half-width katakana alike (D3); one created later too (D4)."""
+    out, _ = chat_demo
+    lines = [line.strip() for line in out.splitlines()]
+    assert (
+        "parse_chat_integration → enabled=true convert=all when=on_end ticket_status=open" in lines
+    )
+    assert "owner_id=admin-aiko link_state=linked lookup_scope=associated_departments" in lines
+    for mapped in (
+        "chat-support “ｻﾎﾟｰﾄ” → support “サポート” (auto-associated)",
+        "chat-sales “Ｓａｌｅｓ ” → sales “Sales” (auto-associated)",
+        "chat-lobby “Lobby” → view only (set by hand)",
+        "chat-partners “Partners” → no integration (set by hand)",
+        "chat-vip “VIP” → choose each time (no name matches)",
+        "on_chat_department_created: chat-stores “ｽﾄｱ” → stores “ストア” (auto-associated)",
+    ):
+        assert mapped in lines
+    notices = re.findall(r"notice \(auto_associated\): Chat department '([^']+)'", out)
+    assert notices == ["ｻﾎﾟｰﾄ", "Ｓａｌｅｓ ", "ｽﾄｱ"]
+
+
+def test_C1_C2_C3_C7_demo_converts_chats_under_each_setting(chat_demo: tuple[str, Path]) -> None:
+    """All chats on end (waiting until the end), attended on answer, missed at their end
+    whatever the timing, closed tickets; and an event repeated gives the same ticket (C7)."""
+    out, db = chat_demo
+    on_end = _chat_step(out, "cs-201")
+    assert "10:01 answered → WAIT (converts_on_end)" in on_end
+    converted = _number(on_end, r"10:12 ended → CONVERT \(convert_attended\): ticket #(\d+) ")
+    assert f"10:12 ended again → ALREADY_CONVERTED (already_converted): ticket #{converted}" in (
+        on_end
+    )
+    assert "a chat converts at most once (C7)" in " ".join(on_end)
+
+    on_answer = _chat_step(out, "cs-202")
+    assert any(
+        line.startswith("11:02 answered → CONVERT (convert_attended): ticket #")
+        and line.endswith("(sales, open, 2 items)")
+        for line in on_answer
+    )
+    assert "attended chats convert (attended), on answer" in " ".join(on_answer)
+    assert "12:35 missed → SKIP (missed_chats_not_converted)" in _chat_step(out, "cs-203")
+    missed = _chat_step(out, "cs-204")
+    assert any(line.startswith("13:16 missed → CONVERT (convert_missed)") for line in missed)
+    assert "missed chats convert (missed), at its end" in " ".join(missed)
+    assert "13:40 ended → SKIP (attended_chats_not_converted)" in _chat_step(out, "cs-205")
+    closed = _chat_step(out, "cs-206")
+    assert "ticket.status_changed: open → closed (chat_integration)" in " ".join(closed)
+    assert any(line.endswith("(support, closed, 3 items)") for line in closed)
+    none = _chat_step(out, "cs-207")
+    assert "16:10 ended → SKIP (automatic_conversion_off)" in none
+    assert any(line.startswith("→ CONVERT (converted_by_hand): ticket #") for line in none)
+
+    with SQLiteTicketRepository(db) as store:
+        first = _chat_ticket(store, "cs-201")
+        assert first is not None
+        assert first.number == converted
+        assert (first.department_id, first.status, len(first.thread)) == (
+            "support",
+            TicketStatus.OPEN,
+            4,
+        )
+        for chat_id in ("cs-203", "cs-205", "cs-211", "cs-212", "cs-213"):
+            assert _chat_ticket(store, chat_id) is None
+        numbers = []
+        for chat_id in CHAT_TICKETS:
+            ticket = _chat_ticket(store, chat_id)
+            assert ticket is not None
+            assert ticket.channel.code == "chat"
+            numbers.append(ticket.number)
+        assert numbers == list(range(9, 9 + len(CHAT_TICKETS)))  # one ticket per chat (C7)
+
+
+def test_C5_C6_D2_demo_converts_by_hand_once_the_email_or_department_is_given(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """A chat without an email address waits for one (C5); the agent adds it and converts by
+    hand with a priority, status, classification and department (C6); a choose-each-time
+    department needs choosing, not a guess (D2)."""
+    out, db = chat_demo
+    no_email = _chat_step(out, "cs-208")
+    assert no_email[1] == "chat cs-208 · chat-sales “Ｓａｌｅｓ ” → sales · 木村 翔 <no email>"
+    assert "17:07 ended → NEEDS_EMAIL (missing_email)" in no_email
+    assert "17:08 Ken adds the visitor's email address sho.kimura@example.jp (C5)" in no_email
+    by_hand = _number(no_email, r"→ CONVERT \(converted_by_hand\): ticket #(\d+) ")
+    assert f"17:09 email_added → ALREADY_CONVERTED (already_converted): ticket #{by_hand}" in (
+        no_email
+    )
+    assert "(support, on_hold, high, problem, 3 items)" in " ".join(no_email)
+
+    choose = _chat_step(out, "cs-209")
+    assert "18:10 ended → NEEDS_DEPARTMENT (department_needs_choosing)" in choose
+    chosen = _number(choose, r"→ CONVERT \(converted_by_hand\): ticket #(\d+) ")
+
+    with SQLiteTicketRepository(db) as store:
+        ticket = store.find_by_number(by_hand)
+        assert ticket is not None
+        assert ticket == _chat_ticket(store, "cs-208")
+        assert (ticket.department_id, ticket.status, ticket.priority.value) == (
+            "support",
+            TicketStatus.ON_HOLD,
+            "high",
+        )
+        assert ticket.classification is not None
+        assert ticket.classification.code == "problem"
+        contact = store.get_contact(ticket.contact_id)
+        assert contact is not None
+        assert contact.email == "sho.kimura@example.jp"
+        vip = store.find_by_number(chosen)
+        assert vip is not None
+        assert vip == _chat_ticket(store, "cs-209")
+        assert (vip.department_id, vip.priority.value) == ("sales", "high")
+
+
+def test_C11_demo_converts_nothing_until_the_integration_is_linked_again(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, db = chat_demo
+    assert "settings: link_state linked → needs_relink; the rest as before" in out
+    assert "19:08 ended → SKIP (integration_needs_relink)" in _chat_step(out, "cs-210")
+    relinked = _chat_step(out, "cs-210", nth=1)
+    assert "settings: owner_id admin-aiko → admin-ken, link_state needs_relink → linked" in (
+        " ".join(_section(out, "41.", "42."))
+    )
+    number = _number(relinked, r"19:30 ended again → CONVERT \(convert_attended\): ticket #(\d+)")
+    with SQLiteTicketRepository(db) as store:
+        ticket = _chat_ticket(store, "cs-210")
+        assert ticket is not None
+        assert ticket.number == number
+
+
+def test_C8_C9_C10_demo_looks_up_and_reopens_the_visitors_tickets_from_a_chat(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """From a chat: the visitor's recent tickets and searches in the departments the chat
+    sees (C8), the visitor panel (C9), and an earlier closed ticket reopened instead of a new
+    one (C10)."""
+    out, db = chat_demo
+    with SQLiteTicketRepository(db) as store:
+        exchange, login = _chat_ticket(store, "cs-201"), _chat_ticket(store, "cs-206")
+        quote = _chat_ticket(store, "cs-202")
+        assert exchange is not None
+        assert login is not None
+        assert quote is not None
+        assert login.status is TicketStatus.OPEN  # reopened from the chat
+        assert quote.status is TicketStatus.OPEN  # the view-only chat could not close it
+    step = _chat_step(out, "cs-211")
+    recent = step.index("10:02 recent tickets of kenta.takahashi@example.jp (C8, in support):")
+    assert [line.split()[:3] for line in step[recent + 1 : recent + 3]] == [
+        [f"#{login.number}", "closed", "support"],
+        [f"#{exchange.number}", "open", "support"],
+    ]
+    by_number = step.index(f"10:02 search “#{login.number}” (C8, in support):")
+    assert step[by_number + 1].startswith(f"#{login.number}")
+    by_word = step.index("10:02 search “ログイン” (C8, in support):")
+    assert step[by_word + 1].startswith(f"#{login.number}")
+    assert step[by_word + 1].endswith(
+        "アプリにログインできません。パスワードは合っているはずです。"
+    )
+    panel = step.index("10:02 visitor panel (C9): contact chat-kenta")
+    assert step[panel + 1 : panel + 4] == [
+        "account: 高橋デザイン事務所 · contact owner: Yui",
+        "SLA: スタンダード（平日 4 時間以内に回答） · contract: 年間保守契約 2026",
+        "2 tickets, 1 overdue (open for more than 2 days); newest first: "
+        f"#{login.number}, #{exchange.number}",
+    ]
+    assert (
+        f"10:04 Yui sets #{login.number} (closed) to open from the chat (C10) → ticket "
+        f"#{login.number} is open"
+    ) in step
+    assert "event: ticket.status_changed: closed → open (chat)" in step
+
+
+def test_D2_C10_demo_refuses_view_only_and_unintegrated_departments(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """A view-only chat department sees tickets of every department but cannot change one;
+    a department without integration cannot even look (D2, C8, C10)."""
+    out, db = chat_demo
+    with SQLiteTicketRepository(db) as store:
+        quote = _chat_ticket(store, "cs-202")
+        assert quote is not None
+    lobby = _chat_step(out, "cs-212")
+    assert "11:06 ended → SKIP (department_view_only)" in lobby
+    recent = lobby.index(
+        "11:07 recent tickets of emma.wilson@example.com (C8, in all departments):"
+    )
+    assert lobby[recent + 1].split()[:3] == [f"#{quote.number}", "open", "sales"]
+    assert (
+        f"11:08 Mei sets #{quote.number} (open) to closed from the chat (C10) → REFUSED "
+        "(department_view_only)"
+    ) in lobby
+    assert "which does not allow change status (D2)" in " ".join(lobby)
+    partners = _chat_step(out, "cs-213")
+    assert "11:35 ended → SKIP (department_no_integration)" in partners
+    assert (
+        "11:36 recent tickets of liam.chen@example.com → REFUSED (department_no_integration)"
+        in (partners)
+    )
+
+
+def test_demo_reports_a_bad_chat_step_and_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settings change the document rejects (P6), a choice the desk rejects and a ticket
+    that does not exist are reported, and the chats go on."""
+    from deskcore.cli import demo
+
+    bundled = demo._bundled
+    chats = json.loads(bundled("sample_chats.json"))
+    chats["steps"] = [
+        {"at": "2026-11-21T09:00:00+09:00", "note": "enable", "enable": True},
+        {"at": "2026-11-21T09:01:00+09:00", "note": "bad", "settings": {"convert": "sometimes"}},
+        {
+            "at": "2026-11-21T09:02:00+09:00",
+            "note": "bad choice",
+            "chat": "cs-204",
+            "do": [{"convert": {"by": "agent-ken", "priority": "urgent"}}],
+        },
+        {
+            "at": "2026-11-21T09:03:00+09:00",
+            "note": "no ticket yet",
+            "chat": "cs-203",
+            "do": [{"recent": 5}, {"set_status": "open", "ticket_of": "cs-203", "by": "agent-yui"}],
+        },
+        {
+            "at": "2026-11-21T09:04:00+09:00",
+            "note": "still here",
+            "chat": "cs-203",
+            "do": ["missed"],
+        },
+    ]
+
+    def fake(name: str) -> str:
+        return json.dumps(chats) if name == "sample_chats.json" else bundled(name)
+
+    monkeypatch.setattr(demo, "_bundled", fake)
+    assert main(["demo", "--db", str(tmp_path / "d.sqlite3")]) == 0
+    out = capsys.readouterr().out
+    assert "! rejected at the edge (P6): convert: " in " ".join(_section(out, "24.", "25."))
+    assert "! rejected: [unknown_value]" in " ".join(_section(out, "25.", "26."))
+    no_ticket = _section(out, "26.", "27.")
+    assert "09:03 recent tickets of ichiro.suzuki@example.jp (C8, in support):" in no_ticket
+    assert "(none)" in no_ticket
+    assert "! chat cs-203 has no ticket" in no_ticket
+    assert "12:35 missed → CONVERT (convert_missed): ticket #9 (support, open, 1 item)" in out
+
+
+def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same output on every run, apart from the database's path (fixed clock and ids)."""
+    outputs = []
+    for name in ("a.sqlite3", "b.sqlite3"):
+        assert main(["demo", "--db", str(tmp_path / name)]) == 0
+        outputs.append(capsys.readouterr().out.replace(str(tmp_path / name), "DB"))
+    assert outputs[0] == outputs[1]
+    assert "── Live chats" in outputs[0]
 
 
 def test_schema_prints_every_wire_schema(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,24 @@ and a ``note``, and one of:
   number of the ticket whose value to take) and ``acknowledge_exposure``.
 
 A line with only ``section`` prints a heading.
+
+After the bundled stream, the demo plays the chat section of ``data/sample_chats.json``:
+chats handed over by a live-chat tool, under the integration's settings as an admin changes
+them (C1-C12), with the chat tool's departments mapped to the helpdesk's (D1-D4). Its
+``steps`` are, besides ``section`` headings, each one of (with ``at`` and ``note``):
+
+- ``enable``: parse the ``integration`` settings document and associate the chat departments
+  with the helpdesk departments by name (D3).
+- ``add_department``: the chat tool gets a new department, mapped as D4 says.
+- ``settings``: change fields of the settings document; the department mapping is kept.
+- ``chat`` and ``do``: a chat of ``chats`` and what happens to it, in order. An action is a
+  chat event (``answered``, ``ended``, ``missed``, ``email_added``, as a string, or as
+  ``{"event": ..., "at": ...}``) handed to :meth:`deskcore.Desk.handle_chat_event`; or an
+  agent's ``add_email``, ``convert`` (by hand, C6), ``recent``, ``search``, ``panel``
+  (C8, C9) or ``set_status`` (C10). A chat is seen as it is at the action's moment: the
+  lines written by then, answered and ended once it was.
+
+A ``--stream`` plays only that stream.
 """
 
 from __future__ import annotations
@@ -19,7 +37,7 @@ import json
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,13 +47,24 @@ from pydantic import ValidationError
 
 from deskcore import (
     Actor,
+    Channel,
+    ChatAccessDeniedError,
+    ChatEvent,
+    ChatOutcome,
+    ChatSession,
+    Contact,
+    CustomerProfile,
+    Department,
     Desk,
     DeskcoreError,
     DeskSettings,
+    Direction,
     DomainEvent,
     ExternalReference,
     FieldValue,
+    InboundMessage,
     IntakeResult,
+    MappingDefault,
     MergeJournalEntry,
     MergePlan,
     MergeRejectedError,
@@ -46,10 +75,13 @@ from deskcore import (
     TicketQuery,
     TicketStatus,
     TicketTrashed,
+    auto_associate,
+    lookup_departments,
+    on_chat_department_created,
 )
 from deskcore.adapters import SQLiteTicketRepository
 from deskcore.testing.fakes import FixedClock, SequentialIds
-from deskcore.wire import parse_inbound_event, to_inbound_message
+from deskcore.wire import parse_chat_integration, parse_inbound_event, to_inbound_message
 
 __all__ = ["run_demo"]
 
@@ -59,13 +91,13 @@ _TICKET_NUMBER = re.compile(r"\[#(\d{1,9})\]")
 Label = Callable[[str], str]
 
 
+def _bundled(name: str) -> str:
+    return resources.files("deskcore.cli").joinpath(f"data/{name}").read_text(encoding="utf-8")
+
+
 def _entries(stream: str | None) -> Iterator[dict[str, Any]]:
     if stream is None:
-        text = (
-            resources.files("deskcore.cli")
-            .joinpath("data/sample_stream.jsonl")
-            .read_text(encoding="utf-8")
-        )
+        text = _bundled("sample_stream.jsonl")
     else:
         text = Path(stream).read_text(encoding="utf-8")
     for line in text.splitlines():
@@ -180,6 +212,9 @@ def run_demo(*, db: str, stream: str | None, out: TextIO) -> int:
                 print(f"    ! rejected at the edge (P6): {where}: {first['msg']}", file=out)
             except DeskcoreError as error:
                 print(f"    ! rejected: [{error.code}] {error.message}", file=out)
+        if stream is None:
+            chats: dict[str, Any] = json.loads(_bundled("sample_chats.json"))
+            _ChatScene(out, desk, clock, chats, label).play(step)
         _summary(out, store)
     return 0
 
@@ -359,6 +394,434 @@ def _item_text(ticket: Ticket, item_id: str) -> str:
     body = getattr(item, "body", None)
     text = _short(body, 36) if isinstance(body, str) else getattr(item, "name", "")
     return f"{item.kind} “{text}”"
+
+
+# -- chats -------------------------------------------------------------------------------------
+
+_CHAT_ACCOUNT = "acme_site"
+_OVERDUE_AFTER = timedelta(days=2)
+_EVENT_MOMENTS = {
+    ChatEvent.STARTED: "started_at",
+    ChatEvent.ENDED: "ended_at",
+    ChatEvent.MISSED: "ended_at",
+}
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _overdue(ticket: Ticket, now: datetime) -> bool:
+    """The demo's overdue rule for the visitor panel (C9): open for more than two days."""
+    return now - ticket.created_at > _OVERDUE_AFTER
+
+
+def _event_names(events: Iterable[DomainEvent]) -> str:
+    """The events on one line, in order of first appearance, counted: ``item_appended ×3``."""
+    counts: dict[str, int] = {}
+    for event in events:
+        label = event.name
+        if isinstance(event, StatusChanged):
+            label += f": {event.from_status.value} → {event.to_status.value} ({event.reason})"
+        counts[label] = counts.get(label, 0) + 1
+    return ", ".join(
+        label if count == 1 else f"{label} ×{count}" for label, count in counts.items()
+    )
+
+
+class _ChatScene:
+    """Plays the chat section of ``sample_chats.json`` on the desk (C1-C12, D1-D4)."""
+
+    def __init__(
+        self, out: TextIO, desk: Desk, clock: FixedClock, data: Mapping[str, Any], label: Label
+    ) -> None:
+        self.out = out
+        self.desk = desk
+        self.clock = clock
+        self.data = data
+        self.label = label
+        self.document: dict[str, Any] = dict(data["integration"])
+        parsed = parse_chat_integration(self.document)
+        self.settings = parsed.to_settings()
+        self.mapping = parsed.to_mapping()
+        self.by_hand = {link.chat_department_id for link in self.mapping.links}
+        self.helpdesk = [Department(**d) for d in data["helpdesk_departments"]]
+        self.chat_departments = [Department(**d) for d in data["chat_departments"]]
+        self.added_emails: dict[str, str] = {}
+        self.seen: set[tuple[str, ChatEvent]] = set()
+
+    def play(self, step: int) -> int:
+        """Play every step, numbered on from ``step``; returns the last number."""
+        for entry in self.data["steps"]:
+            if "section" in entry:
+                print(f"\n── {entry['section']} ──\n", file=self.out)
+                continue
+            step += 1
+            self.clock.set(_time(entry["at"]))
+            print(f"{step:2}. [{entry['at']}] {entry['note']}", file=self.out)
+            try:
+                if entry.get("enable"):
+                    self._enable()
+                elif "add_department" in entry:
+                    self._add_department(Department(**entry["add_department"]))
+                elif "settings" in entry:
+                    self._change_settings(entry["settings"])
+                else:
+                    self._chat(entry["chat"], entry["do"])
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                print(f"    ! rejected at the edge (P6): {where}: {first['msg']}", file=self.out)
+            except DeskcoreError as error:
+                print(f"    ! rejected: [{error.code}] {error.message}", file=self.out)
+        return step
+
+    # -- settings and departments (C1-C4, C11, D1-D4) --------------------------------------
+
+    def _enable(self) -> None:
+        document = parse_chat_integration(self.document)
+        self.settings = document.to_settings()
+        self.mapping, notices = auto_associate(
+            self.chat_departments, self.helpdesk, document.to_mapping()
+        )
+        fields = document.model_dump(mode="json", exclude={"departments", "schema_version"})
+        shown = [
+            f"{key}={str(value).lower() if isinstance(value, bool) else value}"
+            for key, value in fields.items()
+        ]
+        print(f"    parse_chat_integration → {' '.join(shown[:4])}", file=self.out)
+        print(f"      {' '.join(shown[4:])}", file=self.out)
+        print("    auto_associate (D1, D3):", file=self.out)
+        for department in self.chat_departments:
+            print(f"      {self._department(department.id)}", file=self.out)
+        for notice in notices:
+            _say(self.out, f"notice ({notice.code}): {notice.message}", indent="      ", hang="  ")
+
+    def _add_department(self, department: Department) -> None:
+        self.chat_departments.append(department)
+        self.mapping, notice = on_chat_department_created(department, self.helpdesk, self.mapping)
+        print(f"    on_chat_department_created: {self._department(department.id)}", file=self.out)
+        if notice is not None:
+            _say(self.out, f"notice ({notice.code}): {notice.message}", indent="      ", hang="  ")
+
+    def _change_settings(self, changes: Mapping[str, Any]) -> None:
+        before = self.document
+        self.settings = parse_chat_integration({**before, **changes}).to_settings()
+        self.document = {**before, **changes}  # only once the document parses (P6)
+        shown = ", ".join(
+            f"{key} {before.get(key, '(default)')} → {value}"
+            for key, value in changes.items()
+            if before.get(key) != value
+        )
+        _say(self.out, f"settings: {shown}; the rest as before", hang="  ")
+
+    def _department_name(self, department_id: str) -> str:
+        names = {d.id: d.name for d in self.chat_departments}
+        return f"{department_id} “{names.get(department_id, '?')}”"
+
+    def _department(self, chat_department_id: str, *, short: bool = False) -> str:
+        """``chat-x “name” → where it maps``, as the mapping screen shows it (D1); ``short``
+        leaves out the helpdesk department's name and how the link was made."""
+        link = self.mapping.link_for(chat_department_id)
+        target: str
+        if short:
+            target = link.helpdesk_department_id or str(link.default).replace("_", " ")
+        elif link.helpdesk_department_id is not None:
+            names = {d.id: d.name for d in self.helpdesk}
+            how = "auto-associated" if link.auto else "mapped by hand"
+            target = (
+                f"{link.helpdesk_department_id} “{names.get(link.helpdesk_department_id, '?')}” "
+                f"({how})"
+            )
+        else:
+            assert link.default is not None
+            target = link.default.value.replace("_", " ")
+            if chat_department_id in self.by_hand:
+                target += " (set by hand)"
+            elif link.default is MappingDefault.CHOOSE_EACH_TIME:
+                target += " (no name matches)"
+        return f"{self._department_name(chat_department_id)} → {target}"
+
+    # -- chats (C1-C12) ----------------------------------------------------------------------
+
+    def _session(self, chat_id: str) -> ChatSession:
+        """The chat as the chat tool reports it now: the lines so far, answered and ended if
+        it was by now."""
+        spec = self.data["chats"][chat_id]
+        now = self.clock.now()
+        visitor = self.data["visitors"][spec["visitor"]]
+        email = self.added_emails.get(chat_id, visitor.get("email"))
+        contact = Contact(id=spec["visitor"], name=visitor["name"], email=email)
+        lines = tuple(
+            self._line(chat_id, n, line, contact)
+            for n, line in enumerate(spec["lines"], start=1)
+            if _time(line["at"]) <= now
+        )
+        answered = spec.get("answered")
+        if answered is not None and _time(answered["at"]) > now:
+            answered = None
+        ended_at = spec.get("ended_at")
+        ended = ended_at is not None and _time(ended_at) <= now
+        return ChatSession(
+            reference=ExternalReference(
+                network="chat", account=_CHAT_ACCOUNT, kind="chat_session", native_id=chat_id
+            ),
+            visitor_name=visitor["name"],
+            visitor_email=email,
+            department_id=spec["department"],
+            started_at=_time(spec["started_at"]),
+            answered_by=None if answered is None else answered["by"],
+            answered_at=None if answered is None else _time(answered["at"]),
+            ended_at=_time(ended_at) if ended else None,
+            missed=ended and bool(spec.get("missed", False)),
+            transcript=lines,
+        )
+
+    def _line(
+        self, chat_id: str, n: int, line: Mapping[str, Any], contact: Contact
+    ) -> InboundMessage:
+        by = line["by"]
+        agent = None if by == "visitor" else self._actor(by)
+        return InboundMessage(
+            reference=ExternalReference(
+                network="chat", account=_CHAT_ACCOUNT, kind="chat_line", native_id=f"{chat_id}/{n}"
+            ),
+            channel=Channel.CHAT,
+            contact=contact,
+            direction=Direction.INBOUND if agent is None else Direction.OUTBOUND,
+            author_id=None if agent is None else agent.id,
+            author_name="" if agent is None else agent.name,
+            body=line["text"],
+            sent_at=_time(line["at"]),
+        )
+
+    def _actor(self, actor_id: str) -> Actor:
+        agent = self.data["agents"][actor_id]
+        return Actor(id=actor_id, name=agent["name"], permissions=frozenset(agent["permissions"]))
+
+    def _chat(self, chat_id: str, actions: Iterable[str | Mapping[str, Any]]) -> None:
+        spec = self.data["chats"][chat_id]
+        visitor = self.data["visitors"][spec["visitor"]]
+        email = visitor.get("email")
+        first = next(line["text"] for line in spec["lines"] if line["by"] == "visitor")
+        more = len(spec["lines"]) - 1
+        print(
+            f"    chat {chat_id} · {self._department(spec['department'], short=True)} · "
+            f"{visitor['name']} <{email or 'no email'}>",
+            file=self.out,
+        )
+        lines = "" if not more else f" (+{more} line{'s' if more > 1 else ''})"
+        print(f"      “{_short(first, 60)}”{lines}", file=self.out)
+        for action in actions:
+            self._act(chat_id, {"event": action} if isinstance(action, str) else action)
+
+    def _act(self, chat_id: str, action: Mapping[str, Any]) -> None:
+        if "event" in action:
+            event = ChatEvent(action["event"])
+            at = action.get("at")
+            if at is None:
+                at = self._moment(chat_id, event)
+            if at is not None:
+                self.clock.set(_time(at))
+            self._event(chat_id, event)
+            return
+        if "at" in action:
+            self.clock.set(_time(action["at"]))
+        if "add_email" in action:
+            self.added_emails[chat_id] = action["add_email"]
+            who = self._actor(action["by"]).name
+            self._print(f"{who} adds the visitor's email address {action['add_email']} (C5)")
+        elif "convert" in action:
+            self._convert(chat_id, action["convert"])
+        elif "recent" in action:
+            self._recent(chat_id, int(action["recent"]))
+        elif "search" in action:
+            self._search(chat_id, action["search"])
+        elif "panel" in action:
+            self._panel(chat_id)
+        elif "set_status" in action:
+            self._set_status(chat_id, action)
+        else:
+            raise ValueError(f"unknown chat action {sorted(action)}")
+
+    def _moment(self, chat_id: str, event: ChatEvent) -> str | None:
+        """When the chat tool reports ``event`` of the chat, from the chat's data."""
+        spec = self.data["chats"][chat_id]
+        if event is ChatEvent.ANSWERED:
+            answered = spec.get("answered")
+            return None if answered is None else str(answered["at"])
+        field = _EVENT_MOMENTS.get(event)
+        return None if field is None else spec.get(field)
+
+    def _print(self, text: str) -> None:
+        _say(self.out, f"{self.clock.now():%H:%M} {text}", hang="      ")
+
+    def _event(self, chat_id: str, event: ChatEvent) -> None:
+        again = (chat_id, event) in self.seen
+        self.seen.add((chat_id, event))
+        outcome = self.desk.handle_chat_event(
+            self._session(chat_id), event, settings=self.settings, mapping=self.mapping
+        )
+        self._outcome(event.value + (" again" if again else ""), outcome)
+
+    def _convert(self, chat_id: str, choices: Mapping[str, Any]) -> None:
+        actor = self._actor(choices["by"])
+        chosen = {
+            name: choices[key]
+            for key, name in (
+                ("department", "department_id"),
+                ("priority", "priority"),
+                ("status", "status"),
+                ("classification", "classification"),
+            )
+            if key in choices
+        }
+        outcome = self.desk.convert_chat(
+            self._session(chat_id),
+            settings=self.settings,
+            mapping=self.mapping,
+            actor=actor,
+            **chosen,
+        )
+        shown = " ".join(f"{key}={value}" for key, value in chosen.items())
+        self._print(f"{actor.name} converts by hand, choosing {shown or 'nothing'} (C6)")
+        self._outcome("", outcome)
+
+    def _outcome(self, what: str, outcome: ChatOutcome) -> None:
+        """The decision on a chat (C12) after ``what`` happened; on a line of its own without
+        ``what``."""
+        decision = outcome.decision
+        ticket = outcome.ticket
+        where = ""
+        if ticket is not None:
+            where = f": ticket #{ticket.number}"
+            if decision.converts:
+                details = [ticket.department_id, ticket.status.value]
+                if decision.priority is not None:
+                    details.append(ticket.priority.value)
+                if ticket.classification is not None:
+                    details.append(str(ticket.classification))
+                items = len(ticket.thread)
+                details.append(f"{items} item{'' if items == 1 else 's'}")
+                where += f" ({', '.join(details)})"
+        said = f"→ {decision.outcome.value.upper()} ({decision.reason}){where}"
+        if what:
+            self._print(f"{what} {said}")
+        else:
+            _say(self.out, said, indent="      ", hang="  ")
+        _say(self.out, f"why: {decision.explanation}", indent="      ", hang="  ")
+        if outcome.events:
+            _say(self.out, f"events: {_event_names(outcome.events)}", indent="      ", hang="  ")
+
+    # -- lookups from a chat (C8-C10) ---------------------------------------------------------
+
+    def _refused(self, what: str, error: ChatAccessDeniedError) -> None:
+        self._print(f"{what} → REFUSED ({error.reason})")
+        _say(self.out, f"why: {error.message}", indent="      ", hang="  ")
+
+    def _rows(self, tickets: Iterable[Ticket]) -> None:
+        shown = False
+        for t in tickets:
+            shown = True
+            print(
+                f"      #{t.number:<3} {t.status.value:<8} {t.department_id:<8} "
+                f"{t.created_at.date()}  {_short(t.subject, 40)}",
+                file=self.out,
+            )
+        if not shown:
+            print("      (none)", file=self.out)
+
+    def _scope(self, chat: ChatSession) -> str:
+        departments = lookup_departments(self.settings, self.mapping.link_for(chat.department_id))
+        return "all departments" if departments is None else ", ".join(sorted(departments))
+
+    def _recent(self, chat_id: str, limit: int) -> None:
+        chat = self._session(chat_id)
+        what = f"recent tickets of {chat.visitor_email}"
+        try:
+            found = self.desk.recent_tickets(
+                chat, settings=self.settings, mapping=self.mapping, limit=limit
+            )
+        except ChatAccessDeniedError as error:
+            self._refused(what, error)
+            return
+        self._print(f"{what} (C8, in {self._scope(chat)}):")
+        self._rows(found)
+
+    def _search(self, chat_id: str, term: str | Mapping[str, str]) -> None:
+        chat = self._session(chat_id)
+        if not isinstance(term, str):
+            ticket = self._ticket_of(term["number_of"])
+            if ticket is None:
+                return
+            term = f"#{ticket.number}"
+        found = self.desk.search_from_chat(chat, term, settings=self.settings, mapping=self.mapping)
+        self._print(f"search “{term}” (C8, in {self._scope(chat)}):")
+        self._rows(found)
+
+    def _profile(self, contact: Contact) -> CustomerProfile | None:
+        visitor = self.data["visitors"].get(contact.id, {})
+        profile = visitor.get("profile")
+        return None if profile is None else CustomerProfile(**profile)
+
+    def _panel(self, chat_id: str) -> None:
+        chat = self._session(chat_id)
+        panel = self.desk.visitor_panel(
+            chat,
+            settings=self.settings,
+            mapping=self.mapping,
+            profiles=self._profile,
+            is_overdue=_overdue,
+        )
+        profile = panel.profile
+        self._print(f"visitor panel (C9): contact {panel.contact_id}")
+        for text in (
+            f"account: {profile.account_name} · contact owner: {profile.contact_owner}",
+            f"SLA: {profile.sla_name} · contract: {profile.contract_name}",
+        ):
+            print(f"      {text}", file=self.out)
+        recent = ", ".join(f"#{t.number}" for t in panel.recent)
+        print(
+            f"      {panel.total_tickets} tickets, {panel.overdue_tickets} overdue (open for "
+            f"more than {_OVERDUE_AFTER.days} days); newest first: {recent}",
+            file=self.out,
+        )
+
+    def _ticket_of(self, chat_id: str) -> Ticket | None:
+        """The ticket a chat became (where it lives now, M14)."""
+        reference = ExternalReference(
+            network="chat", account=_CHAT_ACCOUNT, kind="chat_session", native_id=chat_id
+        )
+        found = self.desk.store.find_by_reference(reference)
+        if found is None:
+            print(f"    ! chat {chat_id} has no ticket", file=self.out)
+            return None
+        return self.desk.resolve(found.id)
+
+    def _set_status(self, chat_id: str, action: Mapping[str, Any]) -> None:
+        ticket = self._ticket_of(action["ticket_of"])
+        if ticket is None:
+            return
+        actor = self._actor(action["by"])
+        to_status = TicketStatus(action["set_status"])
+        what = (
+            f"{actor.name} sets #{ticket.number} ({ticket.status.value}) to "
+            f"{to_status.value} from the chat (C10)"
+        )
+        try:
+            change = self.desk.set_status_from_chat(
+                self._session(chat_id),
+                ticket.id,
+                to_status,
+                settings=self.settings,
+                mapping=self.mapping,
+                actor=actor,
+            )
+        except ChatAccessDeniedError as error:
+            self._refused(what, error)
+            return
+        self._print(f"{what} → ticket #{change.ticket.number} is {change.ticket.status.value}")
+        _events(self.out, change.events, self.label)
 
 
 # -- summary -----------------------------------------------------------------------------------
