@@ -319,6 +319,11 @@ def test_C8_queries_are_pure_values() -> None:
     email = chat_search_queries(chat(), "a@b.jp", SETTINGS, MAPPING, field=SearchField.EMAIL)
     assert [q.contact_email for q in email] == ["a@b.jp"]
     assert lookup_departments(SETTINGS, MAPPING.link_for("chat-support")) is None
+    assert lookup_departments(ASSOCIATED, MAPPING.link_for("chat-support")) == {"support"}
+    assert lookup_departments(ASSOCIATED, MAPPING.link_for("chat-lobby")) is None
+    assert lookup_departments(ASSOCIATED, MAPPING.link_for("chat-any")) is None
+    for settings in (SETTINGS, ASSOCIATED):  # no integration sees nothing, whatever the scope
+        assert lookup_departments(settings, MAPPING.link_for("chat-off")) == frozenset()
 
 
 @given(st.lists(st.lists(st.integers(1, 30), max_size=8), max_size=4), st.integers(1, 10))

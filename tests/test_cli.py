@@ -563,7 +563,7 @@ def test_D2_C10_demo_refuses_view_only_and_unintegrated_departments(
         f"11:08 Mei sets #{quote.number} (open) to closed from the chat (C10) → REFUSED "
         "(department_view_only)"
     ) in lobby
-    assert "which does not allow change status (D2)" in " ".join(lobby)
+    assert "which does not allow changing a ticket's status (D2)" in " ".join(lobby)
     partners = _chat_step(out, "cs-213")
     assert "11:35 ended → SKIP (department_no_integration)" in partners
     assert (

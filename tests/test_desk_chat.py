@@ -257,3 +257,55 @@ def test_C1_C2_C5_C7_D2_through_the_service_one_ticket_at_most_and_only_when_all
             assert outcome.ticket.id == made
         else:
             assert tickets == []
+
+
+def test_C7_lines_written_after_the_conversion_join_the_chats_ticket(store: TicketStore) -> None:
+    d = desk(store)
+    settings = ChatSettings(owner_id="admin-1", when="on_answer")
+    answered = chat(
+        missed=False,
+        ended_at=None,
+        answered_by="agent-1",
+        answered_at=T0 + timedelta(minutes=1),
+        transcript=TRANSCRIPT[:1],
+    )
+    first = d.handle_chat_event(answered, ChatEvent.ANSWERED, settings=settings, mapping=MAPPING)
+    assert first.ticket is not None
+    ended = attrs.evolve(answered, ended_at=T0 + timedelta(minutes=4), transcript=TRANSCRIPT)
+    later = d.handle_chat_event(ended, ChatEvent.ENDED, settings=settings, mapping=MAPPING)
+    assert later.decision.outcome == "already_converted"
+    assert later.ticket is not None
+    assert later.ticket.id == first.ticket.id
+    assert [m.body for m in later.ticket.messages()] == [m.body for m in TRANSCRIPT]
+    assert [e.name for e in later.events] == ["ticket.item_appended"]
+    again = d.handle_chat_event(ended, ChatEvent.ENDED, settings=settings, mapping=MAPPING)
+    assert again.events == ()  # the same lines again change nothing
+    assert len(store.search(TicketQuery(include_trashed=True))) == 1
+
+
+def test_C5_an_email_added_in_the_chat_tool_reaches_the_contact(store: TicketStore) -> None:
+    anonymous = Contact(id="visitor-9", name="木村 翔")
+    store.save_contact(anonymous)
+    lines = tuple(attrs.evolve(m, contact=anonymous) for m in TRANSCRIPT)
+    d = desk(store)
+    settings = ChatSettings(owner_id="admin-1")
+    no_email = chat(visitor_email=None, transcript=lines)
+    assert (
+        d.handle_chat_event(
+            no_email, ChatEvent.MISSED, settings=settings, mapping=MAPPING
+        ).decision.outcome
+        == "needs_email"
+    )
+    added = attrs.evolve(no_email, visitor_email="sho@example.jp")
+    outcome = d.handle_chat_event(added, ChatEvent.EMAIL_ADDED, settings=settings, mapping=MAPPING)
+    assert outcome.decision.converts
+    stored = store.get_contact("visitor-9")
+    assert stored is not None
+    assert stored.email == "sho@example.jp"
+    found = d.recent_tickets(added, settings=settings, mapping=MAPPING)
+    assert outcome.ticket is not None
+    assert [t.id for t in found] == [outcome.ticket.id]
+    # An address the contact already has is never replaced.
+    other = attrs.evolve(added, visitor_email="other@example.jp")
+    d.handle_chat_event(other, ChatEvent.ENDED, settings=settings, mapping=MAPPING)
+    assert store.get_contact("visitor-9") == stored

@@ -57,7 +57,8 @@ EXAMPLES: dict[type[DeskcoreError], DeskcoreError] = {
         "chat-sales",
         "change_status",
         "department_view_only",
-        "chat department chat-sales is set to view only, which does not allow change status",
+        "chat department chat-sales is set to view only, which does not allow changing a "
+        "ticket's status",
     ),
     StorageError: StorageError("disk I/O error", driver="sqlite3"),
     SchemaVersionError: SchemaVersionError("schema 9 is newer than 3", found=9, supported=3),

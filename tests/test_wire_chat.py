@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from deskcore import InvalidModelError, TicketStatus
-from deskcore.models.chat import ConvertWhen, ConvertWhich, LinkState
-from deskcore.models.departments import MappingDefault
+from deskcore.models.chat import ChatSettings, ConvertWhen, ConvertWhich, LinkState, LookupScope
+from deskcore.models.departments import DepartmentLink, DepartmentMapping, MappingDefault
+from deskcore.testing.strategies import ids
 from deskcore.wire import json_schemas
-from deskcore.wire.chat import parse_chat_integration
+from deskcore.wire.chat import ChatIntegrationDocument, parse_chat_integration
 
 DOCUMENT = {
     "owner_id": "admin-1",
@@ -87,3 +90,48 @@ def test_P6_the_published_schema_in_the_docs_matches_the_code() -> None:
 
     published = Path(__file__).parent.parent / "docs" / "howto" / "chat-integration.schema.json"
     assert json.loads(published.read_text(encoding="utf-8")) == json_schemas()["chat_integration"]
+
+
+def _links() -> st.SearchStrategy[DepartmentLink]:
+    mapped = st.builds(
+        DepartmentLink,
+        chat_department_id=ids(),
+        helpdesk_department_id=ids(),
+        auto=st.booleans(),
+    )
+    defaulted = st.builds(
+        DepartmentLink, chat_department_id=ids(), default=st.sampled_from(MappingDefault)
+    )
+    return mapped | defaulted
+
+
+@given(
+    settings=st.builds(
+        ChatSettings,
+        owner_id=ids(),
+        enabled=st.booleans(),
+        convert=st.sampled_from(ConvertWhich),
+        when=st.sampled_from(ConvertWhen),
+        ticket_status=st.sampled_from([TicketStatus.OPEN, TicketStatus.CLOSED]),
+        link_state=st.sampled_from(LinkState),
+        lookup_scope=st.sampled_from(LookupScope),
+    ),
+    links=st.lists(_links(), max_size=6, unique_by=lambda link: link.chat_department_id),
+)
+def test_P6_D4_settings_and_mapping_round_trip_through_the_document(
+    settings: ChatSettings, links: list[DepartmentLink]
+) -> None:
+    """What a host stores comes back the same, automatic links still automatic (D4 undo)."""
+    mapping = DepartmentMapping(links=tuple(links))
+    stored = ChatIntegrationDocument.from_domain(settings, mapping).model_dump_json()
+    document = parse_chat_integration(stored)
+    assert document.to_settings() == settings
+    assert document.to_mapping() == mapping
+
+
+def test_D3_only_a_link_to_a_department_can_be_automatic_in_the_document() -> None:
+    bad = dict(
+        DOCUMENT, departments=[{"chat_department_id": "c", "default": "view_only", "auto": True}]
+    )
+    with pytest.raises(ValidationError, match="automatic"):
+        parse_chat_integration(bad)

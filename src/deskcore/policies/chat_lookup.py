@@ -77,9 +77,17 @@ def access_refusal(
         return (
             f"department_{default}",
             f"chat department {link.chat_department_id} is set to {default.replace('_', ' ')}, "
-            f"which does not allow {capability.value.replace('_', ' ')} (D2)",
+            f"which does not allow {_DOING[capability]} (D2)",
         )
     return None
+
+
+_DOING = {
+    ChatCapability.VIEW_TICKETS: "viewing tickets",
+    ChatCapability.CREATE_TICKETS: "creating tickets",
+    ChatCapability.CHANGE_STATUS: "changing a ticket's status",
+    ChatCapability.AUTO_CONVERT: "automatic conversion",
+}
 
 
 def require_chat_access(
@@ -98,12 +106,15 @@ def lookup_departments(settings: ChatSettings, link: DepartmentLink) -> frozense
 
     With the "associated departments" scope, a mapped chat department sees its helpdesk
     department only. A view-only or choose-each-time department has no department of its
-    own, so it sees all of them, whatever the scope.
+    own, so it sees all of them, whatever the scope. A department with no integration sees
+    none (an empty set); :func:`require_chat_access` refuses it before any lookup.
     """
-    if settings.lookup_scope is LookupScope.ALL_DEPARTMENTS or link.searches_all_departments:
+    department = link.helpdesk_department_id
+    if department is None:  # a default (D1)
+        return None if link.searches_all_departments else frozenset()
+    if settings.lookup_scope is LookupScope.ALL_DEPARTMENTS:
         return None
-    assert link.helpdesk_department_id is not None  # a mapped link (D1)
-    return frozenset({link.helpdesk_department_id})
+    return frozenset({department})
 
 
 def _limit(limit: int) -> int:

@@ -140,7 +140,7 @@ def decide_chat_conversion(
             ConversionOutcome.NEEDS_EMAIL,
             "missing_email",
             "the visitor left no email address, so the chat cannot become a ticket "
-            "automatically; once an agent adds it, it can (C5)",
+            "automatically; once an agent adds it, the chat converts (C5)",
         )
     kind = "missed" if chat.missed else "attended"
     moment = "at its end" if chat.missed or settings.when is ConvertWhen.ON_END else "on answer"

@@ -524,9 +524,15 @@ class Desk:
             found = repo.find_by_reference(chat.reference)
             existing = None if found is None else _follow_merges(repo, found)
             decision = decide(None if existing is None else existing.id)
-            if not decision.converts:
+            if decision.converts:
+                outcome = self._convert_in(repo, chat, decision, now)
+            elif existing is not None and chat.transcript:
+                # Lines written since the conversion join the chat's ticket (C7).
+                events, _ = self._file_transcript(repo, chat, None, now)
+                ticket = _follow_merges(repo, repo.get(existing.id))
+                outcome = ChatOutcome(decision=decision, ticket=ticket, events=tuple(events))
+            else:
                 return ChatOutcome(decision=decision, ticket=existing)
-            outcome = self._convert_in(repo, chat, decision, now)
             uow.commit()
         return outcome
 
@@ -547,20 +553,7 @@ class Desk:
             raise InvalidModelError(
                 "ChatSession", "transcript", "a chat that converts needs at least one line"
             )
-        contacts: set[str] = set()
-        results = [
-            self._receive_in(
-                repo,
-                attrs.evolve(
-                    line, conversation=chat.reference, department_id=decision.department_id
-                ),
-                now,
-                contacts,
-            )
-            for line in chat.transcript
-        ]
-        events = [e for r in results for e in r.events]
-        ticket = next(r.ticket for r in reversed(results) if r.ticket is not None)
+        events, ticket = self._file_transcript(repo, chat, decision.department_id, now)
         priority = decision.priority or ticket.priority
         classification = decision.classification or ticket.classification
         if (priority, classification) != (ticket.priority, ticket.classification):
@@ -572,6 +565,36 @@ class Desk:
             ticket = repo.save(change.ticket)
             events.extend(change.events)
         return ChatOutcome(decision=decision, ticket=ticket, events=tuple(events))
+
+    def _file_transcript(
+        self,
+        repo: TicketRepository,
+        chat: ChatSession,
+        department_id: str | None,
+        now: datetime,
+    ) -> tuple[list[DomainEvent], Ticket]:
+        """Take in every line of ``chat`` as part of its conversation (idempotently).
+
+        The visitor's email address, added in the chat tool after the chat began (C5), is
+        filled in on contacts that have none; an address a contact has is never replaced.
+        """
+        email = chat.visitor_email
+        contacts: set[str] = set()
+        results = []
+        for line in chat.transcript:
+            contact = line.contact
+            if email and contact.email is None:
+                contact = attrs.evolve(contact, email=email)
+                stored = repo.get_contact(contact.id)
+                if stored is not None and stored.email is None:
+                    repo.save_contact(attrs.evolve(stored, email=email))
+            line = attrs.evolve(
+                line, contact=contact, conversation=chat.reference, department_id=department_id
+            )
+            results.append(self._receive_in(repo, line, now, contacts))
+        events = [e for r in results for e in r.events]
+        ticket = next(r.ticket for r in reversed(results) if r.ticket is not None)
+        return events, ticket
 
     # -- lookups from a chat (C8-C10) ----------------------------------------------------------
 

@@ -28,11 +28,16 @@ class DepartmentLinkPayload(WireModel):
     """The helpdesk department its chats become tickets in."""
     default: Annotated[MappingDefault, Strict(False)] | None = None
     """``no_integration``, ``view_only`` or ``choose_each_time``, instead of a department."""
+    auto: bool = False
+    """The link was made automatically because the names match (D3, D4); undoing it sets the
+    chat department to choose each time."""
 
     @model_validator(mode="after")
     def _one_target(self) -> DepartmentLinkPayload:
         if (self.helpdesk_department_id is None) == (self.default is None):
             raise ValueError("give exactly one of helpdesk_department_id and default (D1)")
+        if self.auto and self.helpdesk_department_id is None:
+            raise ValueError("only a link to a helpdesk department can be automatic (D3)")
         return self
 
 
@@ -61,6 +66,36 @@ class ChatIntegrationDocument(WireModel):
     ] = ()
     """The department mapping (D1); chat departments not listed choose each time (D4)."""
 
+    @classmethod
+    def from_domain(
+        cls, settings: ChatSettings, mapping: DepartmentMapping
+    ) -> ChatIntegrationDocument:
+        """The document of ``settings`` and ``mapping``, ready to store (``model_dump_json``).
+
+        ``to_settings`` and ``to_mapping`` give them back unchanged.
+        """
+        links = [
+            {
+                "chat_department_id": link.chat_department_id,
+                "helpdesk_department_id": link.helpdesk_department_id,
+                "default": None if link.default is None else link.default.value,
+                "auto": link.auto,
+            }
+            for link in mapping.links
+        ]
+        return cls.model_validate(
+            {
+                "enabled": settings.enabled,
+                "convert": settings.convert.value,
+                "when": settings.when.value,
+                "ticket_status": settings.ticket_status.value,
+                "owner_id": settings.owner_id,
+                "link_state": settings.link_state.value,
+                "lookup_scope": settings.lookup_scope.value,
+                "departments": links,
+            }
+        )
+
     def to_settings(self) -> ChatSettings:
         """The domain settings."""
         return ChatSettings(
@@ -85,6 +120,7 @@ class ChatIntegrationDocument(WireModel):
                     chat_department_id=link.chat_department_id,
                     helpdesk_department_id=link.helpdesk_department_id,
                     default=link.default,
+                    auto=link.auto,
                 )
                 for link in self.departments
             )
