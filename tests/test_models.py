@@ -45,6 +45,9 @@ from deskcore import (
     ReferenceConflict,
     Revision,
     Role,
+    SocialConversation,
+    SocialItem,
+    SocialProfile,
     StatusChanged,
     Ticket,
     TicketCreated,
@@ -167,6 +170,20 @@ def chat_session(**changes: Any) -> ChatSession:
     return ChatSession(**(fields | changes))
 
 
+def social_item(**changes: Any) -> SocialItem:
+    fields: dict[str, Any] = {
+        "reference": REF,
+        "kind": "mention",
+        "author": SocialProfile(network=REF.network, id="u-1"),
+        "created_at": T0,
+    }
+    return SocialItem(**(fields | changes))
+
+
+def social_conversation(**changes: Any) -> SocialConversation:
+    return SocialConversation(**({"conversation": REF, "ticket_id": "t-1"} | changes))
+
+
 # Every datetime field of every model, with a builder that makes the rest of the model valid.
 DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Attachment, "created_at", attachment),
@@ -183,6 +200,8 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (ChatSession, "started_at", chat_session),
     (ChatSession, "answered_at", chat_session),
     (ChatSession, "ended_at", chat_session),
+    (SocialItem, "created_at", social_item),
+    (SocialConversation, "last_checked_at", social_conversation),
     *(
         (cls, "at", lambda cls=cls, **kw: event(cls, **kw))
         for cls in (

@@ -29,6 +29,7 @@ CONTACTS = st.sampled_from(["c-1", "c-2"])
 QUERIES = st.builds(
     TicketQuery,
     number=st.none() | NUMBERS,
+    contact_id=st.none() | st.sampled_from(["c-1", "c-2", "nobody"]),
     subject=st.none() | st.sampled_from(["refund", "返品", "x"]),
     contact_email=st.none() | st.sampled_from(["one@example.com", "TWO@example.com"]),
     contact_name=st.none() | st.sampled_from(["one", "二"]),

@@ -572,7 +572,13 @@ def test_P6_T1_any_unicode_text_and_offset_round_trip_through_json(
 
 def test_P6_json_schemas_cover_every_model_and_are_json() -> None:
     schemas = json_schemas()
-    assert set(schemas) == {"inbound_message_event", "ticket", "chat_integration"}
+    assert set(schemas) == {
+        "inbound_message_event",
+        "ticket",
+        "chat_integration",
+        "social_item",
+        "social_settings",
+    }
     text = json.dumps(schemas)  # plain JSON data
     assert json.loads(text) == schemas
 

@@ -140,6 +140,9 @@ def _where(query: TicketQuery, select: str) -> tuple[str, list[Any]]:
     if query.number is not None:
         where.append("t.number = ?")
         args.append(query.number)
+    if query.contact_id is not None:
+        where.append("t.contact_id = ?")
+        args.append(query.contact_id)
     if query.department_ids is not None:
         where.append("t.department_id IN (SELECT value FROM json_each(?))")
         args.append(json.dumps(sorted(query.department_ids)))

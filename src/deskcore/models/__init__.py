@@ -51,6 +51,21 @@ from deskcore.models.merge import (
 from deskcore.models.parties import Account, Actor, Brand, Contact, Department
 from deskcore.models.query import TicketQuery, fold
 from deskcore.models.refs import ExternalReference
+from deskcore.models.social import (
+    AUTO_RULE_KINDS,
+    DEFAULT_CONVERTIBLE_NETWORKS,
+    MAX_SOCIAL_TEXT_LENGTH,
+    AutoRule,
+    SocialConversation,
+    SocialItem,
+    SocialItemKind,
+    SocialProfile,
+    SocialSettings,
+    SocialSource,
+    ThreadingMode,
+    ThreadingPolicy,
+    ThreadingRule,
+)
 from deskcore.models.thread import (
     Attachment,
     Comment,
@@ -62,9 +77,13 @@ from deskcore.models.thread import (
 from deskcore.models.ticket import CustomValue, Ticket
 
 __all__ = [
+    "AUTO_RULE_KINDS",
+    "DEFAULT_CONVERTIBLE_NETWORKS",
+    "MAX_SOCIAL_TEXT_LENGTH",
     "Account",
     "Actor",
     "Attachment",
+    "AutoRule",
     "Brand",
     "Channel",
     "ChatCapability",
@@ -106,8 +125,17 @@ __all__ = [
     "ReferenceConflict",
     "Revision",
     "Role",
+    "SocialConversation",
+    "SocialItem",
+    "SocialItemKind",
+    "SocialProfile",
+    "SocialSettings",
+    "SocialSource",
     "StatusChanged",
     "ThreadItem",
+    "ThreadingMode",
+    "ThreadingPolicy",
+    "ThreadingRule",
     "Ticket",
     "TicketCreated",
     "TicketMerged",

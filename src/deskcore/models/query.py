@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from deskcore.errors import InvalidModelError
-from deskcore.models._validate import instance_of, members, positive_int
+from deskcore.models._validate import instance_of, members, optional_identifier, positive_int
 from deskcore.models.enums import TicketStatus, to_status
 from deskcore.models.parties import Contact
 from deskcore.models.ticket import Ticket
@@ -96,6 +96,7 @@ class TicketQuery:
     Semantics (every repository must give the same answer; the contract suite checks it):
 
     - ``number``: the ticket number, exactly.
+    - ``contact_id``: the ticket's contact, exactly.
     - ``subject``: the folded keyword occurs in the folded subject (see :func:`fold`).
     - ``contact_email``: the folded email equals the contact's folded email.
     - ``contact_name``: the folded name occurs in the contact's folded name.
@@ -110,6 +111,7 @@ class TicketQuery:
     number: int | None = attrs.field(
         default=None, validator=attrs.validators.optional(positive_int)
     )
+    contact_id: str | None = attrs.field(default=None, validator=optional_identifier)
     subject: str | None = attrs.field(default=None, validator=_criterion)
     contact_email: str | None = attrs.field(default=None, validator=_criterion)
     contact_name: str | None = attrs.field(default=None, validator=_criterion)
@@ -131,6 +133,8 @@ class TicketQuery:
         if ticket.is_trashed and not self.include_trashed:
             return False
         if self.number is not None and ticket.number != self.number:
+            return False
+        if self.contact_id is not None and ticket.contact_id != self.contact_id:
             return False
         if self.department_ids is not None and ticket.department_id not in self.department_ids:
             return False

@@ -7,9 +7,11 @@ the pure core; only :mod:`deskcore.service` does, outside any unit of work.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from deskcore.models import ExternalReference, InboundMessage
+from deskcore.models.social import SocialItem
 
 __all__ = [
     "ArticleSource",
@@ -26,14 +28,32 @@ Record = Mapping[str, object]
 
 @runtime_checkable
 class SocialConnector(Protocol):
-    """A social tool's account: new posts, comments and private messages, and replies (S1)."""
+    """A social tool's connected accounts: new posts, comments, mentions and private messages,
+    a private conversation's messages, and replies (S1, S5).
 
-    def fetch_new(self, cursor: str | None) -> tuple[Sequence[InboundMessage], str | None]:
-        """Items that arrived after ``cursor``, and the cursor to pass next time."""
+    deskcore calls it only from :mod:`deskcore.service`, outside any unit of work; the host
+    owns the network calls, paging and rate limits. Items come as
+    :class:`~deskcore.models.SocialItem` values (parse webhook JSON with
+    ``deskcore.wire.parse_social_item``).
+    """
+
+    def fetch_new(self, cursor: str | None) -> tuple[Sequence[SocialItem], str | None]:
+        """Items that arrived after ``cursor`` (``None``: from the start the host chooses), in
+        any of the four sources (S1), and the cursor to pass next time."""
         ...
 
-    def reply(self, to: ExternalReference, body: str) -> ExternalReference:
-        """Post ``body`` as a reply to ``to``; returns the reference of the posted reply."""
+    def fetch_conversation(
+        self, conversation: ExternalReference, since: datetime | None
+    ) -> Sequence[SocialItem]:
+        """The messages of one private conversation (its :attr:`SocialItem.conversation_key
+        <deskcore.models.SocialItem.conversation_key>`) posted at or after ``since`` (all of
+        them when ``None``): what the periodic append check reads (S5)."""
+        ...
+
+    def reply(self, to: ExternalReference, text: str) -> ExternalReference:
+        """Post ``text`` as a reply to the item ``to`` (publicly to a public item, privately in
+        a private conversation); returns the reference of the posted reply, so the reply found
+        again by a later fetch is recognised as already on the ticket."""
         ...
 
 

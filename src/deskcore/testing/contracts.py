@@ -422,6 +422,12 @@ class TicketRepositoryContract(MergeScenarios, ABC):
         assert self._ids(repo, subject="refund") == ["t2"]
         assert self._ids(repo, subject="refund", include_trashed=True) == ["t3", "t2"]
 
+    def test_P2_search_by_contact_id_is_exact(self) -> None:
+        repo = self._search_fixture()
+        assert self._ids(repo, contact_id="c-2") == ["t3", "t2"]
+        assert self._ids(repo, contact_id="c") == []
+        assert repo.count(TicketQuery(contact_id="c-1")) == 1
+
     def test_P2_search_by_status(self) -> None:
         repo = self._search_fixture()
         repo.save(attrs.evolve(repo.get("t2"), status=TicketStatus.CLOSED, closed_at=T0))

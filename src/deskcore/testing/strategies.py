@@ -864,6 +864,7 @@ def ticket_queries() -> st.SearchStrategy[TicketQuery]:
     return st.builds(
         TicketQuery,
         number=st.none() | st.integers(1, 10**9),
+        contact_id=st.none() | ids(),
         subject=st.none() | _search_terms(),
         contact_email=st.none() | _search_terms(),
         contact_name=st.none() | _search_terms(),

@@ -41,12 +41,22 @@ from deskcore.wire.inbound import (
     parse_inbound_event,
 )
 from deskcore.wire.schemas import JSON_SCHEMA_DIALECT, json_schemas
+from deskcore.wire.social import (
+    AutoRulePayload,
+    SocialItemEvent,
+    SocialProfilePayload,
+    SocialSettingsDocument,
+    ThreadingRulePayload,
+    parse_social_item,
+    parse_social_settings,
+)
 
 __all__ = [
     "JSON_SCHEMA_DIALECT",
     "MAX_ATTACHMENTS",
     "AttachmentDocument",
     "AttachmentPayload",
+    "AutoRulePayload",
     "ChatIntegrationDocument",
     "CommentDocument",
     "ContactPayload",
@@ -56,11 +66,17 @@ __all__ = [
     "MessageDocument",
     "ReferencePayload",
     "RevisionDocument",
+    "SocialItemEvent",
+    "SocialProfilePayload",
+    "SocialSettingsDocument",
     "ThreadItemDocument",
+    "ThreadingRulePayload",
     "TicketDocument",
     "json_schemas",
     "parse_chat_integration",
     "parse_inbound_event",
+    "parse_social_item",
+    "parse_social_settings",
     "parse_ticket_document",
     "ticket_from_document",
     "ticket_to_document",

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from deskcore.wire.chat import ChatIntegrationDocument
 from deskcore.wire.documents import TicketDocument
 from deskcore.wire.inbound import InboundMessageEvent
+from deskcore.wire.social import SocialItemEvent, SocialSettingsDocument
 
 __all__ = ["JSON_SCHEMA_DIALECT", "json_schemas"]
 
@@ -19,6 +20,8 @@ _MODELS: dict[str, type[BaseModel]] = {
     "inbound_message_event": InboundMessageEvent,
     "ticket": TicketDocument,
     "chat_integration": ChatIntegrationDocument,
+    "social_item": SocialItemEvent,
+    "social_settings": SocialSettingsDocument,
 }
 
 
@@ -26,7 +29,9 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     """Return the JSON Schema of every top-level wire model, keyed by a stable name.
 
     The names are ``inbound_message_event`` (:class:`InboundMessageEvent`), ``ticket``
-    (:class:`TicketDocument`) and ``chat_integration`` (:class:`ChatIntegrationDocument`).
+    (:class:`TicketDocument`), ``chat_integration`` (:class:`ChatIntegrationDocument`),
+    ``social_item`` (:class:`SocialItemEvent`) and ``social_settings``
+    (:class:`SocialSettingsDocument`).
     Each schema describes what the model accepts as JSON input, is self-contained (nested
     models under ``$defs``), names its dialect in ``$schema``, and is plain JSON data
     (``json.dumps`` works on it). A fresh copy is built on each call.
