@@ -584,8 +584,22 @@ OPS = st.lists(
 )
 
 
-def check_invariants(store: TicketStore) -> None:
+def check_invariants(
+    store: TicketStore, conversation_of: dict[ExternalReference, object] | None = None
+) -> None:
+    """S3: one item, one ticket. H2, H3: at most one ticket that is not closed per
+    conversation, counting every ticket holding one of the conversation's items (not only
+    the one that holds the conversation's key)."""
     tickets = all_tickets(store)
+    if conversation_of is not None:
+        live: dict[object, set[str]] = defaultdict(set)
+        for ticket in tickets:
+            if ticket.status is TicketStatus.CLOSED or ticket.is_trashed:
+                continue
+            for message in ticket.messages():
+                if message.external_ref in conversation_of:
+                    live[conversation_of[message.external_ref]].add(ticket.id)
+        assert all(len(ids) <= 1 for ids in live.values()), live
     holders: dict[ExternalReference, list[str]] = defaultdict(list)
     open_per_conversation: dict[ExternalReference, int] = defaultdict(int)
     for ticket in tickets:
@@ -608,10 +622,12 @@ def test_H2_H3_a_conversation_never_has_two_open_tickets(
     clock = FixedClock(T0)
     desk = make_desk(store, clock)
     seen: dict[str, int] = {}
+    conversation_of: dict[ExternalReference, object] = {}
     for op in ops:
         if op[0] == "item":
             _, n, conversation, keyword = op
             item = stream_item(n, conversation, keyword, clock.now())  # type: ignore[arg-type]
+            conversation_of[item.reference] = conversation
             desk.handle_social_item(item, settings=SETTINGS, matcher=MATCHER)
             seen.setdefault(str(item.reference), len(all_tickets(store)))
         elif op[0] == "close":
@@ -621,7 +637,7 @@ def test_H2_H3_a_conversation_never_has_two_open_tickets(
                 desk.change_status(holder.id, TicketStatus.CLOSED)
         else:
             clock.advance(hours=op[1])  # type: ignore[arg-type]
-        check_invariants(store)
+        check_invariants(store, conversation_of)
     # Every open ticket is the one its conversation's key finds.
     for ticket in all_tickets(store):
         if ticket.status is not TicketStatus.CLOSED:
