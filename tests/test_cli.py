@@ -1,5 +1,6 @@
 """The ``deskcore`` command line: the demo plays the bundled stream (P3, L2, L4 and the merge
-rules M1-M15 end to end), then the bundled chats (C1-C12, D1-D4)."""
+rules M1-M15 end to end), then the bundled chats (C1-C12, D1-D4), then the bundled social
+posts and messages (S1-S9, W1-W5, H1-H4)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ from deskcore.cli import main
 
 # The bundled chats that become tickets (data/sample_chats.json), after the stream's 8 tickets.
 CHAT_TICKETS = ("cs-201", "cs-202", "cs-204", "cs-206", "cs-207", "cs-208", "cs-209", "cs-210")
+# The conversations of the bundled social items that become tickets (data/sample_social.json),
+# in order, after the chats' tickets: ``network/account/kind/native id`` (H1).
+SOCIAL_TICKETS = (
+    "twitter/acme_jp/thread/1862001",  # a mention with keywords; later given up (H3)
+    "facebook/acme_page/thread/77_9101",  # "REFUNDS", a prefix rule (W2)
+    "facebook/acme_page/thread/77_9102",  # emoji, half-width keyword (W1, W3)
+    "facebook/acme_page/thread/77_9103",  # converted by hand (S1)
+    "twitter/acme_jp/conversation/cv-9001",  # a direct message with keywords
+    "facebook/acme_page/conversation/cv-9002",  # all private messages (S5)
+    "twitter/acme_jp/thread/1862001",  # the reply after the window: a new ticket (H3)
+)
+QUEUE = 6 + len(CHAT_TICKETS) + len(SOCIAL_TICKETS)
 
 
 def test_demo_plays_the_sample_stream_and_explains_each_step(
@@ -41,7 +54,7 @@ def test_demo_plays_the_sample_stream_and_explains_each_step(
         assert expected in out
     with SQLiteTicketRepository(db) as store:
         tickets = store.search(TicketQuery(limit=100))
-        assert len(tickets) == 6 + len(CHAT_TICKETS)
+        assert len(tickets) == QUEUE
         assert all(t.status is TicketStatus.OPEN for t in tickets if t.number <= 6)
         first = store.find_by_number(1)
         assert first is not None
@@ -57,10 +70,8 @@ def test_demo_replaces_the_file_on_each_run(
     main(["demo", "--db", str(db)])
     capsys.readouterr()
     with SQLiteTicketRepository(db) as store:
-        assert len(store.search(TicketQuery(limit=100))) == 6 + len(CHAT_TICKETS)
-        assert len(store.search(TicketQuery(limit=100, include_trashed=True))) == 8 + len(
-            CHAT_TICKETS
-        )
+        assert len(store.search(TicketQuery(limit=100))) == QUEUE
+        assert len(store.search(TicketQuery(limit=100, include_trashed=True))) == QUEUE + 2
         assert len(store.journal("ticket-6")) == 1
 
 
@@ -160,12 +171,9 @@ def test_M8_M12_M15_demo_merges_one_customers_mail_chat_and_help_center_tickets(
 
     with SQLiteTicketRepository(db) as store:
         everything = store.search(TicketQuery(limit=100, include_trashed=True))
-        assert sorted(t.number for t in everything) == list(range(1, 9 + len(CHAT_TICKETS)))
+        assert sorted(t.number for t in everything) == list(range(1, QUEUE + 3))
         active = store.search(TicketQuery(limit=100))
-        assert sorted(t.number for t in active) == [
-            *range(1, 7),
-            *range(9, 9 + len(CHAT_TICKETS)),
-        ]
+        assert sorted(t.number for t in active) == [*range(1, 7), *range(9, QUEUE + 3)]
         primary = store.find_by_number(6)
         chat, web = store.find_by_number(7), store.find_by_number(8)
         assert primary is not None
@@ -248,7 +256,7 @@ def test_M5_M2_M10_demo_refuses_merges_and_prints_every_reason(
     codes = re.findall(r"- (\w+): ", several)
     assert codes == ["missing_permission", "different_departments", "unacknowledged_exposure"]
     assert "In the trash (Desk.restore takes a ticket back out, M3):" in out
-    assert f"\n{6 + len(CHAT_TICKETS)} tickets in the queue, 2 in the trash" in out
+    assert f"\n{QUEUE} tickets in the queue, 2 in the trash" in out
     with SQLiteTicketRepository(db) as store:
         for number in (1, 3, 4, 5):
             ticket = store.find_by_number(number)
@@ -362,7 +370,7 @@ def _chat_ticket(store: SQLiteTicketRepository, chat_id: str) -> Ticket | None:
 
 @pytest.fixture
 def chat_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, Path]:
-    """The demo's output and database, after the bundled stream and chats."""
+    """The demo's output and database, after the bundled stream, chats and social items."""
     db = tmp_path / "demo.sqlite3"
     assert main(["demo", "--db", str(db)]) == 0
     return capsys.readouterr().out, db
@@ -619,6 +627,362 @@ def test_demo_reports_a_bad_chat_step_and_goes_on(
     assert "12:35 missed → CONVERT (convert_missed): ticket #9 (support, open, 1 item)" in out
 
 
+# -- the social section (S1-S9, W1-W5, H1-H4) ----------------------------------------------------
+
+
+def _social_data() -> dict[str, Any]:
+    from deskcore.cli import demo
+
+    data: dict[str, Any] = json.loads(demo._bundled("sample_social.json"))
+    return data
+
+
+def _step_of(out: str, marker: str, nth: int = 0) -> list[str]:
+    """The stripped lines of the demo step holding the ``nth`` line that contains ``marker``:
+    from its numbered header to the next step, heading or the queue."""
+    lines = [line.strip() for line in out.splitlines()]
+    at = [i for i, line in enumerate(lines) if marker in line][nth]
+    first = max(i for i in range(at + 1) if _STEP.match(lines[i]))
+    last = next(
+        i
+        for i in range(at + 1, len(lines))
+        if _STEP.match(lines[i]) or lines[i].startswith(("──", "The queue now:"))
+    )
+    return lines[first:last]
+
+
+def _said(out: str, marker: str, nth: int = 0) -> str:
+    """The step of :func:`_step_of` as one line: wrapped lines joined again."""
+    return " ".join(_step_of(out, marker, nth))
+
+
+def _ref(text: str) -> ExternalReference:
+    network, account, kind, native_id = text.split("/")
+    return ExternalReference(network=network, account=account, kind=kind, native_id=native_id)
+
+
+def test_demo_plays_the_social_section_after_the_chats_and_before_the_queue(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The social section comes after the chats and before the queue, numbered on; its items
+    that become tickets are the tickets after the chats', one per conversation (H1, S3)."""
+    out, db = chat_demo
+    lines = [line.strip() for line in out.splitlines()]
+    chats = lines.index(
+        "── Live chats from the chat tool: which become tickets, when, and why (C1-C12, D1-D4) ──"
+    )
+    social = lines.index(
+        "── Facebook and X: which posts and messages become tickets, and why "
+        "(S1-S9, W1-W5, H1-H4) ──"
+    )
+    assert chats < social < lines.index("The queue now:")
+    numbers = [int(m.group(1)) for m in (re.match(r"(\d+)\. \[", line) for line in lines) if m]
+    assert numbers == list(range(1, len(numbers) + 1))
+    steps = [step for step in _social_data()["steps"] if "section" not in step]
+    last_chat = max(i for i in range(social) if _STEP.match(lines[i]))
+    assert lines[last_chat].startswith("45. [2026-11-24T11:30:00+09:00]")
+    first = next(line for line in lines[social:] if _STEP.match(line))
+    assert first.startswith("46. [2026-11-25T09:00:00+09:00]")
+    assert numbers[-1] == 45 + len(steps)
+    with SQLiteTicketRepository(db) as store:
+        tickets = sorted(store.search(TicketQuery(limit=100)), key=lambda t: t.number)
+        social_tickets = tickets[-len(SOCIAL_TICKETS) :]
+        assert [t.number for t in social_tickets] == list(range(QUEUE - 4, QUEUE + 3))
+        assert [t.channel.code for t in social_tickets] == [
+            "twitter",
+            "facebook",
+            "facebook",
+            "facebook",
+            "twitter",
+            "facebook",
+            "twitter",
+        ]
+        for ticket, conversation in zip(social_tickets[1:-1], SOCIAL_TICKETS[1:-1], strict=True):
+            assert store.find_by_reference(_ref(conversation)) == ticket
+        # The thread was handed over to the ticket started after the window (H3).
+        assert store.find_by_reference(_ref(SOCIAL_TICKETS[-1])) == social_tickets[-1]
+    assert f"\n{QUEUE} tickets in the queue, 2 in the trash" in out
+
+
+def test_S4_S5_S8_H3_demo_parses_the_social_settings_document(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The settings are parsed at the edge and applied by a social admin: per network rules
+    with Japanese and English keywords, departments, threading and the append interval."""
+    out, _ = chat_demo
+    step = _said(out, "parse_social_settings → 3 rules")
+    for expected in (
+        "parse_social_settings → 3 rules, default department social, append interval 12 hours",
+        "rule x-returns: twitter mention, reply, direct_message; keywords 返品, 届かない, refund "
+        "(English keywords match whole words, W2) → returns",
+        "rule fb-returns: facebook visitor_post, comment; keywords ﾍﾝﾋﾟﾝ, ﾍﾝｷﾝ, refund "
+        "(prefixes match too, W2) → returns",
+        "rule fb-messages: facebook direct_message; all messages (S5) → support",
+        "threading (H3): every kind: reopen within 24 hours of closing; direct_message: always "
+        "reopen",
+        "update_social_settings by Aiko (admin, social_admin) → applied (S8)",
+    ):
+        assert expected in step
+
+
+def test_S4_W1_W5_demo_shows_keyword_matches_and_their_positions(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """Full-width Latin and half-width katakana match after normalisation (W1), emoji and
+    all (W3); each match names its keyword and its place in the original text (W5)."""
+    out, db = chat_demo
+    items = _social_data()["items"]
+    mention = _said(out, "twitter mention 1862001 · ")
+    assert "handle_social_item → NEW (keyword_match): ticket #17 (returns, open, 1 item)" in mention
+    assert "matches (W5): 返品 at 16-18 “返品”; refund at 24-30 “ＲＥＦＵＮＤ”" in mention
+    assert "('返品' at 16-18, 'refund' at 24-30)" in mention
+    text = items["x-1"]["text"]
+    assert (text[16:18], text[24:30]) == ("返品", "ＲＥＦＵＮＤ")  # the original text's places
+    emoji = _said(out, "facebook visitor_post 77_9102 · ")
+    assert "→ NEW (keyword_match): ticket #19 (returns, open, 1 item)" in emoji
+    assert "matches (W5): ﾍﾝﾋﾟﾝ at 17-21 “ヘンピン”" in emoji
+    assert items["fb-2"]["text"][17:21] == "ヘンピン"
+    message = _said(out, "twitter direct_message 88001 · ")
+    assert "matches (W5): 届かない at 21-25 “届かない”; 返品 at 30-32 “返品”" in message
+    with SQLiteTicketRepository(db) as store:
+        ticket = store.find_by_number(17)
+        assert ticket is not None
+        assert ticket.department_id == "returns"
+        assert ticket.contact_id == "tw-hanako_k"  # the contact the host linked
+
+
+def test_S3_P3_demo_a_redelivered_item_stays_one_item_on_one_ticket(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, db = chat_demo
+    again = _said(out, "twitter mention 1862001 · ", nth=1)
+    assert "→ ALREADY_CONVERTED (already_converted): ticket #17 (returns, open, 1 item)" in again
+    assert "intake (P3): duplicate; nothing written" in again
+    with SQLiteTicketRepository(db) as store:
+        tweet = _ref("twitter/acme_jp/tweet/1862001")
+        ticket = store.find_by_reference(tweet)
+        assert ticket is not None
+        assert ticket.number == 17
+        assert [m.external_ref for m in ticket.messages()].count(tweet) == 1
+
+
+def test_S4_W2_demo_skips_items_without_a_keyword_and_matches_words_or_prefixes(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """No keyword: skipped with its reason. ``refunds`` does not fire ``refund`` in a rule of
+    whole words, and does in a prefix rule (W2)."""
+    out, db = chat_demo
+    thanks = _said(out, "twitter mention 1862002 · ")
+    assert "handle_social_item → SKIP (no_keyword_match)" in thanks
+    assert "contains no keyword of the 1 rule for twitter mention items (S4)" in thanks
+    words = _said(out, "twitter mention 1862003 · ")
+    assert "“@acme_jp Do you give refunds on sale items?" in words
+    assert "handle_social_item → SKIP (no_keyword_match)" in words
+    prefix = _said(out, "facebook visitor_post 77_9101 · ")
+    assert "→ NEW (keyword_match): ticket #18 (returns, open, 1 item)" in prefix
+    assert "matches (W5): refund at 0-6 “REFUND”" in prefix
+    with SQLiteTicketRepository(db) as store:
+        for skipped in ("1862002", "1862003"):
+            assert store.find_by_reference(_ref(f"twitter/acme_jp/tweet/{skipped}")) is None
+
+
+def test_H1_H2_S6_demo_threads_replies_and_the_brands_own_items(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """A reply joins its thread's ticket without a keyword (H2); the brand's reply joins as
+    the brand's outbound message, its own post never becomes a ticket (S6)."""
+    out, db = chat_demo
+    reply = _said(out, "twitter reply 1862004 · ")
+    assert "thread 1862001" in reply
+    assert "→ APPEND (conversation_has_ticket): ticket #17 (returns, open, 2 items)" in reply
+    brand = _said(out, "twitter reply 1862005 · ")
+    assert "→ APPEND (brand_item_appended): ticket #17 (returns, open, 3 items)" in brand
+    assert "ticket.first_response_recorded" in brand
+    post = _said(out, "twitter post 1862006 · ")
+    assert "brand's own" in post
+    assert "handle_social_item → SKIP (brand_own_item)" in post
+    with SQLiteTicketRepository(db) as store:
+        assert store.find_by_reference(_ref("twitter/acme_jp/tweet/1862006")) is None
+        ticket = store.find_by_number(17)
+        assert ticket is not None
+        answer = next(
+            m for m in ticket.messages() if m.external_ref == _ref("twitter/acme_jp/tweet/1862005")
+        )
+        assert answer.direction.value == "outbound"
+        assert ticket.contact_id == "tw-hanako_k"  # the brand is not the customer
+        assert ticket.first_responded_at == datetime.fromisoformat("2026-11-25T10:14:00+09:00")
+
+
+def test_S2_demo_refuses_items_of_other_networks(chat_demo: tuple[str, Path]) -> None:
+    out, db = chat_demo
+    step = _said(out, "instagram comment ig-501 · ")
+    assert "handle_social_item → SKIP (network_not_convertible)" in step
+    assert "Yui converts it by hand into support → REFUSED (network_not_convertible)" in step
+    assert "convertible networks: facebook, twitter (S2)" in step
+    with SQLiteTicketRepository(db) as store:
+        assert store.find_by_reference(_ref("instagram/acme_ig/comment/ig-501")) is None
+
+
+def test_S1_S3_demo_converts_a_post_by_hand_into_the_chosen_department_once(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, db = chat_demo
+    step = _said(out, "facebook visitor_post 77_9103 · ")
+    assert "11:00 handle_social_item → SKIP (no_keyword_match)" in step
+    assert (
+        "11:02 Ken converts it by hand into sales → NEW (converted_by_hand): ticket #20 "
+        "(sales, open, 1 item)"
+    ) in step
+    assert (
+        "11:05 Yui converts it by hand into support → ALREADY_CONVERTED (already_converted): "
+        "ticket #20 (sales, open, 1 item)"
+    ) in step
+    with SQLiteTicketRepository(db) as store:
+        ticket = store.find_by_reference(_ref("facebook/acme_page/post/77_9103"))
+        assert ticket is not None
+        assert (ticket.number, ticket.department_id, len(ticket.thread)) == (20, "sales", 1)
+
+
+def test_H3_demo_reopens_within_the_window_and_starts_a_new_ticket_after_it(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, db = chat_demo
+    within = _said(out, "twitter reply 1862007 · ")
+    assert "→ REOPEN (reopen_within_window): ticket #17 (returns, open, 4 items)" in within
+    assert "ticket #17 closed 6 hours ago, within the 24-hour window" in within
+    assert "ticket.status_changed: closed → open (reopened_by_customer)" in within
+    after = _said(out, "twitter reply 1862008 · ")
+    assert "→ NEW (window_passed): ticket #23 (returns, open, 1 item)" in after
+    assert "ticket #17 closed 39.5 hours ago, after the 24-hour window" in after
+    assert "the conversation moves from #17 to #23, which keeps its history (H3)" in after
+    with SQLiteTicketRepository(db) as store:
+        old, new = store.find_by_number(17), store.find_by_number(23)
+        assert old is not None
+        assert new is not None
+        assert (old.status, len(old.thread)) == (TicketStatus.CLOSED, 4)
+        assert store.find_by_reference(_ref("twitter/acme_jp/thread/1862001")) == new
+        assert new.department_id == old.department_id
+
+
+def test_S5_demo_appends_new_private_messages_when_a_check_is_due(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """Private messages wait on the platform until their conversation's check is due; then
+    the ones its ticket does not hold yet are appended, oldest first (S5)."""
+    out, db = chat_demo
+    early = _said(out, "append_private_messages (S5)")
+    assert "18:10 append_private_messages (S5) → nothing due" in early
+    assert "(next: cv-9001 at 23:30, cv-9002 at 23:40); 2 newer messages wait on the platform" in (
+        early
+    )
+    due = _step_of(out, "append_private_messages (S5)", nth=1)
+    assert due[1:] == [
+        "09:00 append_private_messages (S5) → 2 conversations due (interval 12 hours):",
+        "twitter/acme_jp/conversation/cv-9001 → #21: 2 new messages appended",
+        "APPEND (conversation_has_ticket): message “荷物の写真を送ります📷”",
+        "APPEND (conversation_has_ticket): message “返送用の伝票はありますか？”",
+        "facebook/acme_page/conversation/cv-9002 → #22: 1 new message appended",
+        "APPEND (conversation_has_ticket): message “ポイントの有効期限はいつまでですか？”",
+        "records kept: checked at 09:00; next check due at 2026-11-26 21:00",
+    ]
+    everyone = _said(out, "facebook direct_message m-5001 · ")
+    assert "→ NEW (all_private_messages): ticket #22 (support, open, 1 item)" in everyone
+    assert "kept for the append check (S5): facebook/acme_page/conversation/cv-9002 → #22" in (
+        everyone
+    )
+    with SQLiteTicketRepository(db) as store:
+        ticket = store.find_by_number(21)
+        assert ticket is not None
+        assert [m.external_ref.native_id for m in ticket.messages() if m.external_ref] == [
+            "88001",
+            "88002",
+            "88003",
+        ]
+
+
+def test_S9_demo_shows_a_connections_helpdesk_data(chat_demo: tuple[str, Path]) -> None:
+    """All the connection's tickets, newest first, across the stream and the social tool;
+    the owner; the averages from the demo's metrics function (S9, X1)."""
+    out, _ = chat_demo
+    step = _step_of(out, "connection_view(tw-hanako_k)")
+    assert "10:30 connection_view(tw-hanako_k) (S9): 花子 (@hanako_k)" in step
+    assert (
+        "ticket owner: none (no ticket is assigned) · 4 tickets, 3 not closed; newest first:"
+        in step
+    )
+    rows = [line.split()[:4] for line in step if line.startswith("#")]
+    assert rows == [
+        ["#23", "open", "returns", "twitter"],
+        ["#21", "open", "returns", "twitter"],
+        ["#17", "closed", "returns", "twitter"],
+        ["#1", "open", "support", "twitter"],
+    ]
+    assert (
+        "averages (the demo's metrics function, X1): first response 46 min over 2 tickets · "
+        "resolution 9 h 20 min over 1 closed ticket · satisfaction no ratings"
+    ) in " ".join(step)
+
+
+def test_S8_demo_refuses_a_settings_change_by_a_non_social_admin(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, _ = chat_demo
+    step = _said(out, "update_social_settings by Ren")
+    assert "parse_social_settings → rule x-returns: keywords 返品, 届かない, refund, 返金" in step
+    assert "update_social_settings by Ren (agent) → REFUSED [permission_denied]" in step
+    assert "actor agent-ren lacks 'role:social_admin', required to change the social" in step
+    assert "the settings stay as they were: rule x-returns keeps 3 keywords" in step
+
+
+def test_demo_reports_a_bad_social_step_and_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings refused (S8) leave none in force; a social admin's change applies at once; an
+    item the edge rejects, a ticket that does not exist and an unknown contact are reported,
+    and the section goes on."""
+    from deskcore.cli import demo
+
+    bundled = demo._bundled
+    social = json.loads(bundled("sample_social.json"))
+    social["items"]["bad"] = dict(social["items"]["x-2"], created_at="2026-11-25T09:00:00")
+    at = "2026-11-25T09:00:00+09:00"
+    social["steps"] = [
+        {"at": at, "note": "refused", "load_settings": "agent-ren"},
+        {"at": at, "note": "no interval", "append_check": True},
+        {"at": at, "note": "no rules", "item": "x-2"},
+        {
+            "at": at,
+            "note": "added",
+            "add_keywords": {"x-returns": ["マフラー"]},
+            "by": "admin-aiko",
+        },
+        {"at": at, "note": "matches now", "item": "x-2"},
+        {"at": at, "note": "naive", "item": "bad"},
+        {"at": at, "note": "no ticket", "close": "x-3", "by": "agent-yui"},
+        {"at": at, "note": "nobody", "connection": "nobody"},
+    ]
+
+    def fake(name: str) -> str:
+        return json.dumps(social) if name == "sample_social.json" else bundled(name)
+
+    monkeypatch.setattr(demo, "_bundled", fake)
+    assert main(["demo", "--db", str(tmp_path / "d.sqlite3")]) == 0
+    out = capsys.readouterr().out
+    assert "update_social_settings by Ren (agent) → REFUSED [permission_denied]" in out
+    assert "append_private_messages (S5) → no append interval is set: nothing is due" in out
+    assert "handle_social_item → SKIP (kind_not_converted)" in _said(out, "mention 1862002")
+    added = _said(out, "update_social_settings by Aiko")
+    assert "rule x-returns: keywords 返品, 届かない, refund, マフラー" in added
+    assert "update_social_settings by Aiko (admin, social_admin) → applied (S8)" in added
+    matched = _said(out, "mention 1862002", nth=1)
+    assert "→ NEW (keyword_match): ticket #17" in matched
+    assert "matches (W5): マフラー at 12-16 “マフラー”" in matched
+    assert "! rejected at the edge (P6): created_at: " in out
+    assert "! nothing claims twitter/acme_jp/thread/1862003" in out
+    assert "connection_view(nobody) (S9): unknown contact" in out
+    assert f"\n{6 + len(CHAT_TICKETS) + 1} tickets in the queue" in out
+
+
 def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The same output on every run, apart from the database's path (fixed clock and ids)."""
     outputs = []
@@ -627,6 +991,7 @@ def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str
         outputs.append(capsys.readouterr().out.replace(str(tmp_path / name), "DB"))
     assert outputs[0] == outputs[1]
     assert "── Live chats" in outputs[0]
+    assert "── Facebook and X" in outputs[0]
 
 
 def test_schema_prints_every_wire_schema(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,6 +28,26 @@ them (C1-C12), with the chat tool's departments mapped to the helpdesk's (D1-D4)
   (C8, C9) or ``set_status`` (C10). A chat is seen as it is at the action's moment: the
   lines written by then, answered and ended once it was.
 
+Then the social section of ``data/sample_social.json``: posts, mentions, replies and private
+messages from Facebook and Twitter/X, under the social settings a social admin loads (S1-S9),
+with keyword matches and their positions (W1-W5) and threading (H1-H4). Its ``items`` are
+social item payloads as a host's webhook would post them (parsed with
+:func:`deskcore.wire.parse_social_item`; an ``author`` may name one of ``profiles``). Its
+``steps`` are, besides ``section`` headings, each one of (with ``at`` and ``note``):
+
+- ``load_settings``: the actor (one of ``actors``) who parses the ``settings`` document and
+  applies it with :func:`deskcore.update_social_settings` (S8).
+- ``add_keywords``: ``{rule id: [keywords]}`` added to the document by the actor ``by``.
+- ``item`` and ``do``: an item and what happens to it, in order: ``handle``
+  (:meth:`deskcore.Desk.handle_social_item`, the default) or ``{"convert": department,
+  "by": actor}`` (:meth:`deskcore.Desk.convert_social_item`), optionally with its own ``at``.
+- ``close``: the actor ``by`` closes the ticket of that item's conversation (H3).
+- ``append_check``: the host's scheduler runs :meth:`deskcore.Desk.append_private_messages`
+  with the conversation records the desk handed back (S5); the platform holds the items of
+  the conversation posted by then.
+- ``connection``: :meth:`deskcore.Desk.connection_view` of a contact (S9), with the demo's
+  own averages as its metrics function (X1).
+
 A ``--stream`` plays only that stream.
 """
 
@@ -36,7 +56,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -52,6 +72,7 @@ from deskcore import (
     ChatEvent,
     ChatOutcome,
     ChatSession,
+    ConnectionMetrics,
     Contact,
     CustomerProfile,
     Department,
@@ -69,19 +90,36 @@ from deskcore import (
     MergePlan,
     MergeRejectedError,
     Permission,
+    PermissionDeniedError,
+    SocialConversation,
+    SocialItem,
+    SocialOutcome,
+    SocialSettings,
     StatusChanged,
+    ThreadingMode,
     Ticket,
     TicketMerged,
     TicketQuery,
     TicketStatus,
     TicketTrashed,
     auto_associate,
+    compile_social_matcher,
     lookup_departments,
     on_chat_department_created,
+    update_social_settings,
 )
 from deskcore.adapters import SQLiteTicketRepository
 from deskcore.testing.fakes import FixedClock, SequentialIds
-from deskcore.wire import parse_chat_integration, parse_inbound_event, to_inbound_message
+from deskcore.wire import (
+    AutoRulePayload,
+    SocialSettingsDocument,
+    ThreadingRulePayload,
+    parse_chat_integration,
+    parse_inbound_event,
+    parse_social_item,
+    parse_social_settings,
+    to_inbound_message,
+)
 
 __all__ = ["run_demo"]
 
@@ -214,7 +252,9 @@ def run_demo(*, db: str, stream: str | None, out: TextIO) -> int:
                 print(f"    ! rejected: [{error.code}] {error.message}", file=out)
         if stream is None:
             chats: dict[str, Any] = json.loads(_bundled("sample_chats.json"))
-            _ChatScene(out, desk, clock, chats, label).play(step)
+            step = _ChatScene(out, desk, clock, chats, label).play(step)
+            social: dict[str, Any] = json.loads(_bundled("sample_social.json"))
+            _SocialScene(out, desk, clock, social, label).play(step)
         _summary(out, store)
     return 0
 
@@ -822,6 +862,407 @@ class _ChatScene:
             return
         self._print(f"{what} → ticket #{change.ticket.number} is {change.ticket.status.value}")
         _events(self.out, change.events, self.label)
+
+
+# -- social posts and messages (S1-S9, W1-W5, H1-H4) -------------------------------------------
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
+
+
+def _duration(delta: timedelta) -> str:
+    """``1 h 05 min``, ``27 min``: a duration as a person reads it."""
+    minutes = round(delta.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02} min" if hours else f"{minutes} min"
+
+
+def _mean(values: Sequence[timedelta]) -> timedelta | None:
+    return sum(values, timedelta()) / len(values) if values else None
+
+
+def _responses(tickets: Iterable[Ticket]) -> list[timedelta]:
+    return [
+        t.first_responded_at - t.created_at for t in tickets if t.first_responded_at is not None
+    ]
+
+
+def _resolutions(tickets: Iterable[Ticket]) -> list[timedelta]:
+    return [
+        t.closed_at - t.created_at
+        for t in tickets
+        if t.status is TicketStatus.CLOSED and t.closed_at is not None
+    ]
+
+
+def _connection_metrics(tickets: Sequence[Ticket]) -> ConnectionMetrics:
+    """The demo's averages for a connection (S9, X1): from the tickets' own times; the demo
+    has no satisfaction ratings, so satisfaction stays ``None``."""
+    return ConnectionMetrics(
+        average_first_response=_mean(_responses(tickets)),
+        average_resolution=_mean(_resolutions(tickets)),
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+class _SocialScene:
+    """Plays the social section of ``sample_social.json`` on the desk (S1-S9, W1-W5, H1-H4)."""
+
+    def __init__(
+        self, out: TextIO, desk: Desk, clock: FixedClock, data: Mapping[str, Any], label: Label
+    ) -> None:
+        self.out = out
+        self.desk = desk
+        self.clock = clock
+        self.data = data
+        self.label = label
+        self.document: dict[str, Any] = dict(data["settings"])
+        # Until a social admin loads the document, no rule converts anything.
+        self.settings = SocialSettings()
+        self.matcher = compile_social_matcher(self.settings)
+        self.items: dict[str, SocialItem] = {}
+        self.records: dict[ExternalReference, SocialConversation] = {}
+
+    def play(self, step: int) -> int:
+        """Play every step, numbered on from ``step``; returns the last number."""
+        for entry in self.data["steps"]:
+            if "section" in entry:
+                print(f"\n── {entry['section']} ──\n", file=self.out)
+                continue
+            step += 1
+            self.clock.set(_time(entry["at"]))
+            print(f"{step:2}. [{entry['at']}] {entry['note']}", file=self.out)
+            try:
+                if "load_settings" in entry:
+                    self._load(self._actor(entry["load_settings"]))
+                elif "add_keywords" in entry:
+                    self._add_keywords(entry["add_keywords"], self._actor(entry["by"]))
+                elif "close" in entry:
+                    self._close(entry["close"], self._actor(entry["by"]))
+                elif entry.get("append_check"):
+                    self._append_check()
+                elif "connection" in entry:
+                    self._connection(entry["connection"])
+                else:
+                    self._item_step(entry["item"], entry.get("do", ["handle"]))
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                print(f"    ! rejected at the edge (P6): {where}: {first['msg']}", file=self.out)
+            except DeskcoreError as error:
+                print(f"    ! rejected: [{error.code}] {error.message}", file=self.out)
+        return step
+
+    def _print(self, text: str) -> None:
+        _say(self.out, f"{self.clock.now():%H:%M} {text}", hang="      ")
+
+    def _actor(self, actor_id: str) -> Actor:
+        person = self.data["actors"][actor_id]
+        return Actor(
+            id=actor_id,
+            name=person["name"],
+            roles=frozenset(person.get("roles", ())),
+            permissions=frozenset(person.get("permissions", ())),
+        )
+
+    # -- settings (S4, S5, S8, H3) ------------------------------------------------------------
+
+    def _load(self, actor: Actor) -> None:
+        document = parse_social_settings(self.document)
+        rules = len(document.rules)
+        interval = document.append_interval_hours
+        print(
+            f"    parse_social_settings → {_plural(rules, 'rule')}, default department "
+            f"{document.default_department_id}, append interval "
+            f"{'none' if interval is None else _hours(timedelta(hours=interval))}",
+            file=self.out,
+        )
+        for rule in document.rules:
+            self._rule(rule)
+        threading = [self._threading("every kind", document.threading)]
+        threading += [self._threading(k.value, r) for k, r in document.threading_by_kind.items()]
+        _say(self.out, f"threading (H3): {'; '.join(threading)}", indent="      ", hang="  ")
+        self._apply(document, actor)
+
+    def _rule(self, rule: AutoRulePayload) -> None:
+        kinds = ", ".join(k.value for k in rule.kinds)
+        if rule.match_all:
+            what = "all messages (S5)"
+        else:
+            how = "prefixes match too" if rule.prefix else "English keywords match whole words"
+            what = f"keywords {', '.join(rule.keywords)} ({how}, W2)"
+        where = rule.department_id or "the default department"
+        _say(
+            self.out,
+            f"rule {rule.id}: {rule.network} {kinds}; {what} → {where}",
+            indent="      ",
+            hang="  ",
+        )
+
+    @staticmethod
+    def _threading(kind: str, rule: ThreadingRulePayload) -> str:
+        mode = rule.mode.value.replace("_", " ")
+        if rule.mode is ThreadingMode.REOPEN_WITHIN:
+            mode += f" {_hours(timedelta(hours=rule.window_hours))} of closing"
+        return f"{kind}: {mode}"
+
+    def _apply(self, document: SocialSettingsDocument, actor: Actor) -> bool:
+        """Replace the settings with ``document`` as ``actor`` (S8); False when refused."""
+        roles = ", ".join(sorted(r.value for r in actor.roles)) or "no roles"
+        what = f"update_social_settings by {actor.name} ({roles})"
+        try:
+            settings = update_social_settings(self.settings, document.to_settings(), actor=actor)
+        except PermissionDeniedError as error:
+            print(f"    {what} → REFUSED [{error.code}]", file=self.out)
+            _say(self.out, f"why: {error.message} (S8)", indent="      ", hang="  ")
+            return False
+        self.settings = settings
+        self.matcher = compile_social_matcher(settings)
+        self.document = document.model_dump(mode="json")
+        print(f"    {what} → applied (S8)", file=self.out)
+        print(
+            "    compile_social_matcher: one matcher for the keywords of every rule (W4)",
+            file=self.out,
+        )
+        return True
+
+    def _add_keywords(self, additions: Mapping[str, Sequence[str]], actor: Actor) -> None:
+        rules = [
+            {**rule, "keywords": [*rule.get("keywords", ()), *additions.get(rule["id"], ())]}
+            for rule in self.document["rules"]
+        ]
+        document = parse_social_settings({**self.document, "rules": rules})
+        changed = [rule for rule in document.rules if rule.id in additions]
+        for rule in changed:
+            print(
+                f"    parse_social_settings → rule {rule.id}: keywords {', '.join(rule.keywords)}",
+                file=self.out,
+            )
+        if not self._apply(document, actor):
+            kept = ", ".join(
+                f"rule {rule.id} keeps {_plural(len(rule.keywords), 'keyword')}"
+                for rule in self.settings.rules
+                if rule.id in additions
+            )
+            print(f"      the settings stay as they were: {kept}", file=self.out)
+
+    # -- items (S1-S4, S6, H1-H4, W1-W5) ------------------------------------------------------
+
+    def _item(self, key: str) -> SocialItem:
+        """An item of the data, parsed at the edge as a host's webhook would (P6)."""
+        item = self.items.get(key)
+        if item is None:
+            payload = dict(self.data["items"][key])
+            if isinstance(payload.get("author"), str):
+                payload["author"] = self.data["profiles"][payload["author"]]
+            item = self.items[key] = parse_social_item(payload).to_item()
+        return item
+
+    def _item_step(self, key: str, actions: Iterable[str | Mapping[str, Any]]) -> None:
+        item = self._item(key)
+        author = item.author
+        who = author.name
+        if author.handle and author.display_name:
+            who += f" ({author.handle})"
+        details = [f"{item.network} {item.kind.value} {item.native_id}", who]
+        details.append(item.source.value)
+        conversation = item.conversation_key
+        if conversation.native_id != item.native_id:
+            details.append(f"{conversation.kind} {conversation.native_id}")
+        if item.is_brand_own:
+            details.append("brand's own")
+        _say(self.out, " · ".join(details), hang="    ")
+        print(f"      “{_short(item.text, 70)}”", file=self.out)
+        for action in actions:
+            if action == "handle":
+                outcome = self.desk.handle_social_item(
+                    item, settings=self.settings, matcher=self.matcher
+                )
+                self._outcome("handle_social_item", item, outcome)
+                continue
+            assert isinstance(action, Mapping)
+            if "at" in action:
+                self.clock.set(_time(action["at"]))
+            actor = self._actor(action["by"])
+            outcome = self.desk.convert_social_item(
+                item, department_id=action["convert"], settings=self.settings, actor=actor
+            )
+            self._outcome(
+                f"{actor.name} converts it by hand into {action['convert']}", item, outcome
+            )
+
+    def _outcome(self, what: str, item: SocialItem, outcome: SocialOutcome) -> None:
+        """The decision on an item (H4), its keyword matches (W5) and what intake did (P3)."""
+        decision = outcome.decision
+        said = f"→ {decision.outcome.value.upper()} ({decision.reason})"
+        ticket = outcome.ticket
+        if ticket is not None:
+            said += (
+                f": ticket #{ticket.number} ({ticket.department_id}, {ticket.status.value}, "
+                f"{_plural(len(ticket.thread), 'item')})"
+            )
+        self._print(f"{what} {said}")
+        _say(self.out, f"why: {decision.explanation}", indent="      ", hang="  ")
+        if decision.matches:
+            shown = "; ".join(
+                f"{m.keyword} at {m.start}-{m.end} “{item.text[m.start : m.end]}”"
+                for m in decision.matches
+            )
+            _say(self.out, f"matches (W5): {shown}", indent="      ", hang="  ")
+        if decision.previous_ticket_id is not None and ticket is not None:
+            _say(
+                self.out,
+                f"the conversation moves from {self.label(decision.previous_ticket_id)} to "
+                f"#{ticket.number}, which keeps its history (H3)",
+                indent="      ",
+                hang="  ",
+            )
+        if outcome.intake is not None:
+            written = _event_names(outcome.events) or "nothing written"
+            _say(
+                self.out,
+                f"intake (P3): {outcome.intake.value}; {written}",
+                indent="      ",
+                hang="  ",
+            )
+        record = outcome.conversation
+        if record is not None:
+            self.records[record.conversation] = record
+            _say(
+                self.out,
+                f"kept for the append check (S5): {record.conversation} → "
+                f"{self.label(record.ticket_id)}",
+                indent="      ",
+                hang="  ",
+            )
+
+    def _close(self, key: str, actor: Actor) -> None:
+        conversation = self._item(key).conversation_key
+        found = self.desk.store.find_by_reference(conversation)
+        if found is None:
+            print(f"    ! nothing claims {conversation}", file=self.out)
+            return
+        change = self.desk.change_status(self.desk.resolve(found.id).id, TicketStatus.CLOSED)
+        print(f"    → ticket #{change.ticket.number} closed by {actor.name}", file=self.out)
+        _events(self.out, change.events, self.label)
+
+    # -- private conversations (S5) ----------------------------------------------------------
+
+    def _fetch(self, record: SocialConversation) -> list[SocialItem]:
+        """The host's connector: the conversation's messages on the platform by now."""
+        now = self.clock.now()
+        items = (self._item(key) for key in self.data["items"])
+        return [
+            i for i in items if i.conversation_key == record.conversation and i.created_at <= now
+        ]
+
+    def _append_check(self) -> None:
+        interval = self.settings.append_interval
+        if interval is None:
+            self._print("append_private_messages (S5) → no append interval is set: nothing is due")
+            return
+        records = list(self.records.values())
+        checks = self.desk.append_private_messages(
+            records, self._fetch, settings=self.settings, matcher=self.matcher
+        )
+        if not checks:
+            waiting = sum(
+                1
+                for record in records
+                for item in self._fetch(record)
+                if self.desk.store.find_by_reference(item.reference) is None
+            )
+            due = ", ".join(
+                f"{r.conversation.native_id} at {r.last_checked_at + interval:%H:%M}"
+                for r in records
+                if r.last_checked_at is not None
+            )
+            self._print(
+                f"append_private_messages (S5) → nothing due: each conversation is checked "
+                f"{_hours(interval)} after its last check (next: {due or 'none'}); "
+                f"{_plural(waiting, 'newer message')} wait on the platform"
+            )
+            return
+        self._print(
+            f"append_private_messages (S5) → {_plural(len(checks), 'conversation')} due "
+            f"(interval {_hours(interval)}):"
+        )
+        for check in checks:
+            record = check.conversation
+            self.records[record.conversation] = record
+            _say(
+                self.out,
+                f"{record.conversation} → {self.label(record.ticket_id)}: "
+                f"{_plural(check.appended, 'new message')} appended",
+                indent="      ",
+                hang="  ",
+            )
+            for outcome in check.outcomes:
+                decision = outcome.decision
+                where = outcome.ticket
+                shown = ""
+                if where is not None and outcome.item_id is not None:
+                    shown = f": {_item_text(where, outcome.item_id)}"
+                _say(
+                    self.out,
+                    f"{decision.outcome.value.upper()} ({decision.reason}){shown}",
+                    indent="        ",
+                    hang="  ",
+                )
+        now = self.clock.now()
+        print(
+            f"      records kept: checked at {now:%H:%M}; next check due at "
+            f"{now + interval:%Y-%m-%d %H:%M}",
+            file=self.out,
+        )
+
+    # -- a connection's helpdesk data (S9) ---------------------------------------------------
+
+    def _connection(self, contact_id: str) -> None:
+        view = self.desk.connection_view(contact_id, metrics=_connection_metrics)
+        name = view.contact.name if view.contact is not None else "unknown contact"
+        self._print(f"connection_view({contact_id}) (S9): {name}")
+        owner = view.owner_id or "none (no ticket is assigned)"
+        print(
+            f"      ticket owner: {owner} · {_plural(view.total_tickets, 'ticket')}, "
+            f"{view.open_tickets} not closed; newest first:",
+            file=self.out,
+        )
+        for t in view.tickets:
+            print(
+                f"      #{t.number:<3} {t.status.value:<8} {t.department_id:<8} "
+                f"{t.channel.code:<9} {t.created_at.date()}  {_short(t.subject, 36)}",
+                file=self.out,
+            )
+        metrics = view.metrics
+        if metrics is None:
+            return
+        responses, resolutions = _responses(view.tickets), _resolutions(view.tickets)
+        first = metrics.average_first_response
+        resolved = metrics.average_resolution
+        shown = [
+            "first response "
+            + (f"{_duration(first)} over {_plural(len(responses), 'ticket')}" if first else "none"),
+            "resolution "
+            + (
+                f"{_duration(resolved)} over {_plural(len(resolutions), 'closed ticket')}"
+                if resolved
+                else "none"
+            ),
+            "satisfaction "
+            + ("no ratings" if metrics.satisfaction is None else f"{metrics.satisfaction:.0%}"),
+        ]
+        _say(
+            self.out,
+            f"averages (the demo's metrics function, X1): {' · '.join(shown)}",
+            indent="      ",
+            hang="  ",
+        )
 
 
 # -- summary -----------------------------------------------------------------------------------

@@ -267,7 +267,7 @@ def _by_rules(
             SocialAction.SKIP,
             "no_keyword_match",
             f"the text of {_name(item)} contains no keyword of the "
-            f"{len(rules)} rule(s) for {item.network} {item.kind.value} items (S4)",
+            f"{_rules(len(rules))} for {item.network} {item.kind.value} items (S4)",
         )
     department = settings.department_for(winner)
     where = f"department {department}" if department else "the default department"
@@ -554,3 +554,7 @@ def connection_view(
         open_tickets=len(open_ones),
         metrics=None if metrics is None else metrics(ordered),
     )
+
+
+def _rules(count: int) -> str:
+    return "1 rule" if count == 1 else f"{count} rules"

@@ -51,6 +51,11 @@ def _hours(delta: timedelta) -> str:
     return f"{hours:g} hours" if hours != 1 else "1 hour"
 
 
+def _window(delta: timedelta) -> str:
+    """``24-hour window``: the window's length as a compound adjective."""
+    return f"{delta.total_seconds() / 3600:g}-hour window"
+
+
 def decide_threading(
     ticket: Ticket, *, kind: SocialItemKind, policy: ThreadingPolicy, now: datetime
 ) -> ThreadingDecision:
@@ -102,11 +107,11 @@ def decide_threading(
             outcome=ThreadingOutcome.REOPEN,
             reason="reopen_within_window",
             explanation=f"ticket {number} closed {_hours(since)} ago, within the "
-            f"{_hours(rule.window)} window for {kind.value} items, so it reopens (H3)",
+            f"{_window(rule.window)} for {kind.value} items, so it reopens (H3)",
         )
     return ThreadingDecision(
         outcome=ThreadingOutcome.NEW,
         reason="window_passed",
         explanation=f"ticket {number} closed {_hours(since)} ago, after the "
-        f"{_hours(rule.window)} window for {kind.value} items, so a new ticket starts (H3)",
+        f"{_window(rule.window)} for {kind.value} items, so a new ticket starts (H3)",
     )
