@@ -469,8 +469,10 @@ def _event_names(events: Iterable[DomainEvent]) -> str:
     )
 
 
-class _ChatScene:
-    """Plays the chat section of ``sample_chats.json`` on the desk (C1-C12, D1-D4)."""
+class _Scene:
+    """A section of the demo played from its data file: steps at set times, each printed
+    with what the desk decided; a step the desk or the edge rejects is reported, and the
+    demo goes on."""
 
     def __init__(
         self, out: TextIO, desk: Desk, clock: FixedClock, data: Mapping[str, Any], label: Label
@@ -480,15 +482,6 @@ class _ChatScene:
         self.clock = clock
         self.data = data
         self.label = label
-        self.document: dict[str, Any] = dict(data["integration"])
-        parsed = parse_chat_integration(self.document)
-        self.settings = parsed.to_settings()
-        self.mapping = parsed.to_mapping()
-        self.by_hand = {link.chat_department_id for link in self.mapping.links}
-        self.helpdesk = [Department(**d) for d in data["helpdesk_departments"]]
-        self.chat_departments = [Department(**d) for d in data["chat_departments"]]
-        self.added_emails: dict[str, str] = {}
-        self.seen: set[tuple[str, ChatEvent]] = set()
 
     def play(self, step: int) -> int:
         """Play every step, numbered on from ``step``; returns the last number."""
@@ -500,14 +493,7 @@ class _ChatScene:
             self.clock.set(_time(entry["at"]))
             print(f"{step:2}. [{entry['at']}] {entry['note']}", file=self.out)
             try:
-                if entry.get("enable"):
-                    self._enable()
-                elif "add_department" in entry:
-                    self._add_department(Department(**entry["add_department"]))
-                elif "settings" in entry:
-                    self._change_settings(entry["settings"])
-                else:
-                    self._chat(entry["chat"], entry["do"])
+                self._step(entry)
             except ValidationError as error:
                 first = error.errors()[0]
                 where = ".".join(str(part) for part in first["loc"])
@@ -515,6 +501,40 @@ class _ChatScene:
             except DeskcoreError as error:
                 print(f"    ! rejected: [{error.code}] {error.message}", file=self.out)
         return step
+
+    def _step(self, entry: Mapping[str, Any]) -> None:
+        raise NotImplementedError  # pragma: no cover - every scene has its steps
+
+    def _print(self, text: str) -> None:
+        _say(self.out, f"{self.clock.now():%H:%M} {text}", hang="      ")
+
+
+class _ChatScene(_Scene):
+    """Plays the chat section of ``sample_chats.json`` on the desk (C1-C12, D1-D4)."""
+
+    def __init__(
+        self, out: TextIO, desk: Desk, clock: FixedClock, data: Mapping[str, Any], label: Label
+    ) -> None:
+        super().__init__(out, desk, clock, data, label)
+        self.document: dict[str, Any] = dict(data["integration"])
+        parsed = parse_chat_integration(self.document)
+        self.settings = parsed.to_settings()
+        self.mapping = parsed.to_mapping()
+        self.by_hand = {link.chat_department_id for link in self.mapping.links}
+        self.helpdesk = [Department(**d) for d in data["helpdesk_departments"]]
+        self.chat_departments = [Department(**d) for d in data["chat_departments"]]
+        self.added_emails: dict[str, str] = {}
+        self.seen: set[tuple[str, ChatEvent]] = set()
+
+    def _step(self, entry: Mapping[str, Any]) -> None:
+        if entry.get("enable"):
+            self._enable()
+        elif "add_department" in entry:
+            self._add_department(Department(**entry["add_department"]))
+        elif "settings" in entry:
+            self._change_settings(entry["settings"])
+        else:
+            self._chat(entry["chat"], entry["do"])
 
     # -- settings and departments (C1-C4, C11, D1-D4) --------------------------------------
 
@@ -692,9 +712,6 @@ class _ChatScene:
             return None if answered is None else str(answered["at"])
         field = _EVENT_MOMENTS.get(event)
         return None if field is None else spec.get(field)
-
-    def _print(self, text: str) -> None:
-        _say(self.out, f"{self.clock.now():%H:%M} {text}", hang="      ")
 
     def _event(self, chat_id: str, event: ChatEvent) -> None:
         again = (chat_id, event) in self.seen
@@ -910,17 +927,13 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-class _SocialScene:
+class _SocialScene(_Scene):
     """Plays the social section of ``sample_social.json`` on the desk (S1-S9, W1-W5, H1-H4)."""
 
     def __init__(
         self, out: TextIO, desk: Desk, clock: FixedClock, data: Mapping[str, Any], label: Label
     ) -> None:
-        self.out = out
-        self.desk = desk
-        self.clock = clock
-        self.data = data
-        self.label = label
+        super().__init__(out, desk, clock, data, label)
         self.document: dict[str, Any] = dict(data["settings"])
         # Until a social admin loads the document, no rule converts anything.
         self.settings = SocialSettings()
@@ -928,38 +941,19 @@ class _SocialScene:
         self.items: dict[str, SocialItem] = {}
         self.records: dict[ExternalReference, SocialConversation] = {}
 
-    def play(self, step: int) -> int:
-        """Play every step, numbered on from ``step``; returns the last number."""
-        for entry in self.data["steps"]:
-            if "section" in entry:
-                print(f"\n── {entry['section']} ──\n", file=self.out)
-                continue
-            step += 1
-            self.clock.set(_time(entry["at"]))
-            print(f"{step:2}. [{entry['at']}] {entry['note']}", file=self.out)
-            try:
-                if "load_settings" in entry:
-                    self._load(self._actor(entry["load_settings"]))
-                elif "add_keywords" in entry:
-                    self._add_keywords(entry["add_keywords"], self._actor(entry["by"]))
-                elif "close" in entry:
-                    self._close(entry["close"], self._actor(entry["by"]))
-                elif entry.get("append_check"):
-                    self._append_check()
-                elif "connection" in entry:
-                    self._connection(entry["connection"])
-                else:
-                    self._item_step(entry["item"], entry.get("do", ["handle"]))
-            except ValidationError as error:
-                first = error.errors()[0]
-                where = ".".join(str(part) for part in first["loc"])
-                print(f"    ! rejected at the edge (P6): {where}: {first['msg']}", file=self.out)
-            except DeskcoreError as error:
-                print(f"    ! rejected: [{error.code}] {error.message}", file=self.out)
-        return step
-
-    def _print(self, text: str) -> None:
-        _say(self.out, f"{self.clock.now():%H:%M} {text}", hang="      ")
+    def _step(self, entry: Mapping[str, Any]) -> None:
+        if "load_settings" in entry:
+            self._load(self._actor(entry["load_settings"]))
+        elif "add_keywords" in entry:
+            self._add_keywords(entry["add_keywords"], self._actor(entry["by"]))
+        elif "close" in entry:
+            self._close(entry["close"], self._actor(entry["by"]))
+        elif entry.get("append_check"):
+            self._append_check()
+        elif "connection" in entry:
+            self._connection(entry["connection"])
+        else:
+            self._item_step(entry["item"], entry.get("do", ["handle"]))
 
     def _actor(self, actor_id: str) -> Actor:
         person = self.data["actors"][actor_id]
