@@ -27,6 +27,7 @@ from deskcore import (
     NaiveDatetimeError,
     NotFoundError,
     PermissionDeniedError,
+    ReadOnlyArticleError,
     ReferenceClaimedError,
     SchemaVersionError,
     StalePlanError,
@@ -60,6 +61,7 @@ EXAMPLES: dict[type[DeskcoreError], DeskcoreError] = {
         "chat department chat-sales is set to view only, which does not allow changing a "
         "ticket's status",
     ),
+    ReadOnlyArticleError: ReadOnlyArticleError("kb-1", "article-1"),
     StorageError: StorageError("disk I/O error", driver="sqlite3"),
     SchemaVersionError: SchemaVersionError("schema 9 is newer than 3", found=9, supported=3),
     StalePlanError: StalePlanError("t-2", 1, 2),
@@ -95,6 +97,7 @@ STABLE_CODES = {
     DuplicateError: "duplicate",
     PermissionDeniedError: "permission_denied",
     ChatAccessDeniedError: "chat_access_denied",
+    ReadOnlyArticleError: "read_only_article",
     StorageError: "storage_error",
     SchemaVersionError: "schema_version",
     StalePlanError: "stale_plan",
@@ -173,6 +176,7 @@ def test_P5_every_error_is_a_deskcore_error() -> None:
         (TimeOrderError, ValueError),
         (PermissionDeniedError, PermissionError),
         (ChatAccessDeniedError, PermissionError),
+        (ReadOnlyArticleError, PermissionError),
     ],
 )
 def test_P5_builtin_mixins(cls: type[DeskcoreError], builtin: type[Exception]) -> None:

@@ -185,6 +185,29 @@ def social_conversation(**changes: Any) -> SocialConversation:
 
 
 # Every datetime field of every model, with a builder that makes the rest of the model valid.
+def synced_article(**changes: Any) -> deskcore.models.SyncedArticle:
+    fields = {
+        "target_id": "kb-1",
+        "source_id": "a-1",
+        "department_id": "support",
+        "title": "T",
+        "body": "B",
+        "source_digest": "sha256:0",
+        "synced_at": T0,
+    }
+    return deskcore.models.SyncedArticle(**(fields | changes))
+
+
+def sync_run(**changes: Any) -> deskcore.models.SyncRun:
+    fields = {"key": "k", "trigger": "manual", "started_at": T0 - timedelta(hours=1)}
+    return deskcore.models.SyncRun(**(fields | changes))
+
+
+def occurrence(**changes: Any) -> deskcore.models.Occurrence:
+    fields = {"schedule_id": "kb", "local_date": T0.date(), "at": T0}
+    return deskcore.models.Occurrence(**(fields | changes))
+
+
 DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Attachment, "created_at", attachment),
     (Revision, "replaced_at", revision),
@@ -202,6 +225,10 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (ChatSession, "ended_at", chat_session),
     (SocialItem, "created_at", social_item),
     (SocialConversation, "last_checked_at", social_conversation),
+    (deskcore.models.SyncedArticle, "synced_at", synced_article),
+    (deskcore.models.SyncRun, "started_at", sync_run),
+    (deskcore.models.SyncRun, "finished_at", sync_run),
+    (deskcore.models.Occurrence, "at", occurrence),
     *(
         (cls, "at", lambda cls=cls, **kw: event(cls, **kw))
         for cls in (

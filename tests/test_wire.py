@@ -578,6 +578,7 @@ def test_P6_json_schemas_cover_every_model_and_are_json() -> None:
         "chat_integration",
         "social_item",
         "social_settings",
+        "kb_sync_settings",
     }
     text = json.dumps(schemas)  # plain JSON data
     assert json.loads(text) == schemas

@@ -27,6 +27,7 @@ __all__ = [
     "NaiveDatetimeError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ReadOnlyArticleError",
     "ReferenceClaimedError",
     "SchemaVersionError",
     "StalePlanError",
@@ -301,6 +302,29 @@ class MergePermissionDeniedError(MergeRejectedError, PermissionDeniedError):
         self.actor_id = actor_id
         self.missing = missing
         self.operation = "merge tickets"
+
+
+class ReadOnlyArticleError(DeskcoreError, PermissionError):
+    """An edit of a synced article: synced copies are read-only in the chat tool (KB7).
+
+    They can be previewed, not edited; change the article in the helpdesk and sync again.
+
+    Attributes:
+        target_id: The copy's id in the chat tool.
+        source_id: The helpdesk article it is a copy of.
+    """
+
+    code = "read_only_article"
+
+    def __init__(self, target_id: str, source_id: str) -> None:
+        super().__init__(
+            f"article {target_id} is synced from helpdesk article {source_id} and is "
+            "read-only in the chat tool: edit it in the helpdesk and sync again (KB7)",
+            target_id=target_id,
+            source_id=source_id,
+        )
+        self.target_id = target_id
+        self.source_id = source_id
 
 
 class StorageError(DeskcoreError):

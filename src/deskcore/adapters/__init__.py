@@ -2,22 +2,30 @@
 
 :class:`InMemoryTicketRepository` is for tests and demos; :class:`SQLiteTicketRepository`
 is the embedded default. Both pass :class:`deskcore.testing.contracts.TicketRepositoryContract`.
-The SQLite adapter is imported only when first used, so ``import deskcore.adapters`` stays
-light.
+For the knowledge-base sync, :class:`InMemoryArticleSource` holds source articles, and
+:class:`InMemoryArticleTarget` and :class:`SQLiteArticleTarget` hold synced copies and the
+run log; both targets pass :class:`deskcore.testing.kb_contracts.ArticleTargetContract` and
+:class:`deskcore.testing.kb_contracts.SyncRunLogContract`. The SQLite adapters are imported
+only when first used, so ``import deskcore.adapters`` stays light.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from deskcore.adapters.kb_memory import InMemoryArticleSource, InMemoryArticleTarget
 from deskcore.adapters.memory import InMemoryTicketRepository, InMemoryUnitOfWork
 
 if TYPE_CHECKING:
+    from deskcore.adapters.kb_sqlite import SQLiteArticleTarget
     from deskcore.adapters.sqlite import SQLiteTicketRepository, SQLiteUnitOfWork
 
 __all__ = [
+    "InMemoryArticleSource",
+    "InMemoryArticleTarget",
     "InMemoryTicketRepository",
     "InMemoryUnitOfWork",
+    "SQLiteArticleTarget",
     "SQLiteTicketRepository",
     "SQLiteUnitOfWork",
 ]
@@ -28,4 +36,8 @@ def __getattr__(name: str) -> Any:
         from deskcore.adapters import sqlite
 
         return getattr(sqlite, name)
+    if name == "SQLiteArticleTarget":
+        from deskcore.adapters import kb_sqlite
+
+        return kb_sqlite.SQLiteArticleTarget
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

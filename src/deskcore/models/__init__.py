@@ -39,6 +39,21 @@ from deskcore.models.events import (
     TicketTrashed,
 )
 from deskcore.models.intake import DeskSettings, InboundAttachment, InboundMessage
+from deskcore.models.kbsync import (
+    DEFAULT_SYNC_TAG,
+    MAX_ASSOCIATIONS,
+    ArticlePermission,
+    ArticleStatus,
+    CategoryAssociation,
+    PermissionFilter,
+    SourceArticle,
+    StatusRule,
+    SyncedArticle,
+    SyncRun,
+    SyncSettings,
+    SyncTrigger,
+    digest_article,
+)
 from deskcore.models.merge import (
     Exposure,
     FieldDecision,
@@ -51,6 +66,7 @@ from deskcore.models.merge import (
 from deskcore.models.parties import Account, Actor, Brand, Contact, Department
 from deskcore.models.query import TicketQuery, fold
 from deskcore.models.refs import ExternalReference
+from deskcore.models.schedule import DEFAULT_RUN_TIME, Frequency, Occurrence, Schedule
 from deskcore.models.social import (
     AUTO_RULE_KINDS,
     DEFAULT_CONVERTIBLE_NETWORKS,
@@ -79,12 +95,18 @@ from deskcore.models.ticket import CustomValue, Ticket
 __all__ = [
     "AUTO_RULE_KINDS",
     "DEFAULT_CONVERTIBLE_NETWORKS",
+    "DEFAULT_RUN_TIME",
+    "DEFAULT_SYNC_TAG",
+    "MAX_ASSOCIATIONS",
     "MAX_SOCIAL_TEXT_LENGTH",
     "Account",
     "Actor",
+    "ArticlePermission",
+    "ArticleStatus",
     "Attachment",
     "AutoRule",
     "Brand",
+    "CategoryAssociation",
     "Channel",
     "ChatCapability",
     "ChatEvent",
@@ -107,6 +129,7 @@ __all__ = [
     "FieldDecision",
     "FieldValue",
     "FirstResponseRecorded",
+    "Frequency",
     "FrozenMap",
     "InboundAttachment",
     "InboundMessage",
@@ -120,18 +143,27 @@ __all__ = [
     "MergePolicy",
     "MergeRejection",
     "Message",
+    "Occurrence",
     "Permission",
+    "PermissionFilter",
     "Priority",
     "ReferenceConflict",
     "Revision",
     "Role",
+    "Schedule",
     "SocialConversation",
     "SocialItem",
     "SocialItemKind",
     "SocialProfile",
     "SocialSettings",
     "SocialSource",
+    "SourceArticle",
     "StatusChanged",
+    "StatusRule",
+    "SyncRun",
+    "SyncSettings",
+    "SyncTrigger",
+    "SyncedArticle",
     "ThreadItem",
     "ThreadingMode",
     "ThreadingPolicy",
@@ -144,6 +176,7 @@ __all__ = [
     "TicketStatus",
     "TicketTrashed",
     "Visibility",
+    "digest_article",
     "digest_content",
     "fold",
 ]

@@ -11,6 +11,7 @@ from deskcore.ports.connectors import (
     CrmConnector,
     Notifier,
     SocialConnector,
+    SyncRunLog,
 )
 from deskcore.ports.repository import TicketRepository, TicketStore, UnitOfWork
 from deskcore.ports.runtime import Clock, IdGenerator
@@ -24,6 +25,7 @@ __all__ = [
     "IdGenerator",
     "Notifier",
     "SocialConnector",
+    "SyncRunLog",
     "TicketRepository",
     "TicketStore",
     "UnitOfWork",

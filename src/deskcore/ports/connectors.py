@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from deskcore.models import ExternalReference, InboundMessage
+from deskcore.models.kbsync import SourceArticle, SyncedArticle, SyncRun
 from deskcore.models.social import SocialItem
+from deskcore.policies.kbsync import SyncPlan
 
 __all__ = [
     "ArticleSource",
@@ -20,6 +22,7 @@ __all__ = [
     "CrmConnector",
     "Notifier",
     "SocialConnector",
+    "SyncRunLog",
 ]
 
 Record = Mapping[str, object]
@@ -85,23 +88,115 @@ class CrmConnector(Protocol):
 
 @runtime_checkable
 class ArticleSource(Protocol):
-    """The helpdesk knowledge base that articles are synced from (KB1-KB10)."""
+    """The helpdesk knowledge base that articles are synced from (KB1-KB10).
 
-    def list_articles(self) -> Sequence[Record]:
-        """Every article, with its category, permission and last change."""
+    deskcore calls it only from :mod:`deskcore.service`, outside any transaction of the
+    target. :class:`deskcore.adapters.InMemoryArticleSource` is a reference implementation.
+    """
+
+    def list_articles(self) -> Sequence[SourceArticle]:
+        """Every article of the knowledge base, each with its category, permission and
+        content (and version, if the knowledge base keeps one); ids unique. Which of them
+        sync is the plan's decision (KB2, KB3), not the source's."""
         ...
 
 
 @runtime_checkable
 class ArticleTarget(Protocol):
-    """The chat tool's article store that articles are synced into (KB1-KB10)."""
+    """The chat tool's article store, as far as synced articles go (KB1-KB10).
 
-    def list_synced(self) -> Sequence[Record]:
-        """Every article deskcore synced before, with its source id and state."""
+    The rules every implementation follows (checked by
+    :class:`deskcore.testing.kb_contracts.ArticleTargetContract`):
+
+    - It holds synced copies (:class:`~deskcore.models.SyncedArticle`) and returns them
+      exactly as stored, every field included.
+    - :meth:`apply` carries out a :class:`~deskcore.policies.SyncPlan` atomically: it checks
+      every operation first, and a plan that does not fit (a create whose target id is taken,
+      an update or removal of a copy that is not there) writes nothing.
+    - Synced copies are read-only (KB7): :meth:`get` previews one, :meth:`edit` is refused.
+    - Only the chat tool's own action, :meth:`publish`, changes a copy's status outside a
+      sync (KB4).
+    """
+
+    def list_synced(self) -> Sequence[SyncedArticle]:
+        """Every synced copy, in any order."""
         ...
 
-    def apply(self, operations: Sequence[Record]) -> None:
-        """Carry out a sync plan's create, update and remove operations."""
+    def get(self, target_id: str) -> SyncedArticle:
+        """One copy, for a preview (KB7); raises :class:`~deskcore.errors.NotFoundError`."""
+        ...
+
+    def apply(self, plan: SyncPlan) -> Sequence[SyncedArticle]:
+        """Carry out ``plan``: create, update and remove copies; orphaned and unchanged ones
+        stay as they are (KB8). All or nothing.
+
+        Returns:
+            The created and updated copies as stored, in the plan's order. A target that
+            assigns ids of its own returns created copies with them; the reference targets
+            keep the ids the plan proposes.
+
+        Raises:
+            DuplicateError: A create's target id is taken.
+            NotFoundError: An update or removal names a copy that is not there.
+        """
+        ...
+
+    def publish(self, target_id: str) -> SyncedArticle:
+        """Publish a copy in the chat tool, as an admin does there after a sync (KB4);
+        publishing a published copy changes nothing. Returns the copy as stored."""
+        ...
+
+    def edit(
+        self, target_id: str, *, title: str | None = None, body: str | None = None
+    ) -> SyncedArticle:
+        """Edit an article in the chat tool.
+
+        Raises:
+            ReadOnlyArticleError: Always for a synced copy: synced articles are read-only in
+                the chat tool (KB7). A target that also holds the chat tool's own articles
+                may edit those.
+            NotFoundError: There is no such article.
+        """
+        ...
+
+
+@runtime_checkable
+class SyncRunLog(Protocol):
+    """The record of sync runs, so the same scheduled occurrence never runs twice (KB5, KB6).
+
+    A run is *claimed* under its key before anything is synced; the claim is atomic, so of
+    two workers asking at once only one runs. The run is finished with its counts afterwards,
+    or released if it failed, so the occurrence is due again. The reference targets implement
+    this protocol too, so the copies and the log can live in one store (one SQLite file).
+    Checked by :class:`deskcore.testing.kb_contracts.SyncRunLogContract`.
+    """
+
+    def claim_run(self, run: SyncRun) -> bool:
+        """Record ``run`` (unfinished) under its key; ``False``, recording nothing, when the
+        key is recorded already."""
+        ...
+
+    def finish_run(self, run: SyncRun) -> SyncRun:
+        """Store the finished ``run`` over its claim; returns it.
+
+        Raises:
+            NotFoundError: No run is recorded under ``run.key``.
+            InvalidModelError: ``run`` is not finished.
+        """
+        ...
+
+    def release_run(self, key: str) -> None:
+        """Forget the unfinished run under ``key`` (it failed), so it can run again. A
+        finished run, or an unknown key, is left as it is."""
+        ...
+
+    def last_scheduled_run(self, schedule_id: str) -> SyncRun | None:
+        """The scheduled run of ``schedule_id`` with the latest occurrence, finished or not;
+        ``None`` when there is none. Manual runs never count (KB6)."""
+        ...
+
+    def runs(self) -> Sequence[SyncRun]:
+        """Every recorded run, oldest first (by start, then key)."""
         ...
 
 

@@ -40,6 +40,12 @@ from deskcore.wire.inbound import (
     ReferencePayload,
     parse_inbound_event,
 )
+from deskcore.wire.kbsync import (
+    CategoryAssociationPayload,
+    KbSyncSettingsDocument,
+    SchedulePayload,
+    parse_kb_sync_settings,
+)
 from deskcore.wire.schemas import JSON_SCHEMA_DIALECT, json_schemas
 from deskcore.wire.social import (
     AutoRulePayload,
@@ -57,15 +63,18 @@ __all__ = [
     "AttachmentDocument",
     "AttachmentPayload",
     "AutoRulePayload",
+    "CategoryAssociationPayload",
     "ChatIntegrationDocument",
     "CommentDocument",
     "ContactPayload",
     "CustomFieldValue",
     "DepartmentLinkPayload",
     "InboundMessageEvent",
+    "KbSyncSettingsDocument",
     "MessageDocument",
     "ReferencePayload",
     "RevisionDocument",
+    "SchedulePayload",
     "SocialItemEvent",
     "SocialProfilePayload",
     "SocialSettingsDocument",
@@ -75,6 +84,7 @@ __all__ = [
     "json_schemas",
     "parse_chat_integration",
     "parse_inbound_event",
+    "parse_kb_sync_settings",
     "parse_social_item",
     "parse_social_settings",
     "parse_ticket_document",

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from deskcore.wire.chat import ChatIntegrationDocument
 from deskcore.wire.documents import TicketDocument
 from deskcore.wire.inbound import InboundMessageEvent
+from deskcore.wire.kbsync import KbSyncSettingsDocument
 from deskcore.wire.social import SocialItemEvent, SocialSettingsDocument
 
 __all__ = ["JSON_SCHEMA_DIALECT", "json_schemas"]
@@ -22,6 +23,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "chat_integration": ChatIntegrationDocument,
     "social_item": SocialItemEvent,
     "social_settings": SocialSettingsDocument,
+    "kb_sync_settings": KbSyncSettingsDocument,
 }
 
 
@@ -30,8 +32,9 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
     The names are ``inbound_message_event`` (:class:`InboundMessageEvent`), ``ticket``
     (:class:`TicketDocument`), ``chat_integration`` (:class:`ChatIntegrationDocument`),
-    ``social_item`` (:class:`SocialItemEvent`) and ``social_settings``
-    (:class:`SocialSettingsDocument`).
+    ``social_item`` (:class:`SocialItemEvent`), ``social_settings``
+    (:class:`SocialSettingsDocument`) and ``kb_sync_settings``
+    (:class:`KbSyncSettingsDocument`).
     Each schema describes what the model accepts as JSON input, is self-contained (nested
     models under ``$defs``), names its dialect in ``$schema``, and is plain JSON data
     (``json.dumps`` works on it). A fresh copy is built on each call.
