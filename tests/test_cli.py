@@ -1,6 +1,6 @@
 """The ``deskcore`` command line: the demo plays the bundled stream (P3, L2, L4 and the merge
 rules M1-M15 end to end), then the bundled chats (C1-C12, D1-D4), then the bundled social
-posts and messages (S1-S9, W1-W5, H1-H4)."""
+posts and messages (S1-S9, W1-W5, H1-H4), then the knowledge-base sync (KB1-KB10)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from deskcore import ExternalReference, Ticket, TicketQuery, TicketStatus
-from deskcore.adapters import SQLiteTicketRepository
+from deskcore.adapters import SQLiteArticleTarget, SQLiteTicketRepository
 from deskcore.cli import main
 
 # The bundled chats that become tickets (data/sample_chats.json), after the stream's 8 tickets.
@@ -683,7 +683,9 @@ def test_demo_plays_the_social_section_after_the_chats_and_before_the_queue(
     assert lines[last_chat].startswith("45. [2026-11-24T11:30:00+09:00]")
     first = next(line for line in lines[social:] if _STEP.match(line))
     assert first.startswith("46. [2026-11-25T09:00:00+09:00]")
-    assert numbers[-1] == 45 + len(steps)
+    kb = next(i for i, line in enumerate(lines) if line.startswith("── The knowledge base"))
+    last_social = max(i for i in range(kb) if _STEP.match(lines[i]))
+    assert lines[last_social].startswith(f"{45 + len(steps)}. [2026-11-27T11:00:00+09:00]")
     with SQLiteTicketRepository(db) as store:
         tickets = sorted(store.search(TicketQuery(limit=100)), key=lambda t: t.number)
         social_tickets = tickets[-len(SOCIAL_TICKETS) :]
@@ -983,6 +985,222 @@ def test_demo_reports_a_bad_social_step_and_goes_on(
     assert f"\n{6 + len(CHAT_TICKETS) + 1} tickets in the queue" in out
 
 
+# -- the knowledge-base sync (KB1-KB10) ---------------------------------------------------------
+
+KB_HEADING = "── The knowledge base in the chat tool: schedules, sync plans and runs (KB1-KB10) ──"
+
+
+def _kb_data() -> dict[str, Any]:
+    from deskcore.cli import demo
+
+    data: dict[str, Any] = json.loads(demo._bundled("sample_kb.json"))
+    return data
+
+
+def _flat(out: str, marker: str) -> str:
+    """The step of :func:`_said` with every run of spaces as one (columns are padded)."""
+    return " ".join(_said(out, marker).split())
+
+
+def test_demo_plays_the_kb_section_after_the_social_one_and_before_the_queue(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The sync section comes last, numbered on; its copies and run log live in the demo's
+    own SQLite file, beside the tickets (decision 43)."""
+    out, db = chat_demo
+    lines = [line.strip() for line in out.splitlines()]
+    social = next(i for i, line in enumerate(lines) if line.startswith("── Facebook and X"))
+    kb = lines.index(KB_HEADING)
+    assert social < kb < lines.index("The queue now:")
+    social_steps = [step for step in _social_data()["steps"] if "section" not in step]
+    kb_steps = [step for step in _kb_data()["steps"] if "section" not in step]
+    first = next(line for line in lines[kb:] if _STEP.match(line))
+    assert first.startswith(f"{46 + len(social_steps)}. [2026-11-28T09:00:00+09:00]")
+    numbers = [int(m.group(1)) for m in (re.match(r"(\d+)\. \[", line) for line in lines) if m]
+    assert numbers[-1] == 45 + len(social_steps) + len(kb_steps)
+    with SQLiteArticleTarget(db) as target:
+        copies = {c.target_id: c.status.value for c in target.list_synced()}
+        assert copies == {
+            "kb-101": "published",
+            "kb-102": "published",
+            "kb-103": "draft",
+            "kb-105": "draft",
+            "kb-106": "draft",
+        }
+        assert [run.key for run in target.runs()] == [
+            "kb@2026-11-29",
+            "kb@2026-11-30",
+            "kb@sync-now@2026-11-30T02:00:00+00:00",
+            "kb@2026-12-04",
+        ]
+    with SQLiteTicketRepository(db) as store:
+        assert len(store.search(TicketQuery(limit=100))) == QUEUE
+
+
+def test_KB5_demo_prints_the_next_runs_of_three_schedules(chat_demo: tuple[str, Path]) -> None:
+    """Daily at 03:00 in Tokyo, weekly on the first sync's weekday, monthly on the 31st clamped
+    to shorter months and back to the 31st; a run time in a spring-forward gap runs once."""
+    out, _ = chat_demo
+    step = _step_of(out, "Schedule.anchored(kb-daily")
+    runs = {line.split()[0]: line for line in step if line.startswith("kb-")}
+    assert (
+        runs["kb-daily@2026-11-29"]
+        == "kb-daily@2026-11-29 Sun 2026-11-29 03:00 JST = 2026-11-28T18:00Z"
+    )
+    assert [k for k in runs if k.startswith("kb-daily@")][-1] == "kb-daily@2026-12-04"
+    weekly = [line for k, line in runs.items() if k.startswith("kb-weekly@")]
+    assert len(weekly) == 5
+    assert all(line.split()[1] == "Sat" for line in weekly)
+    assert "every Saturday (the first sync's weekday)" in " ".join(step)
+    monthly = [
+        (k, line.split("← ")[-1] if "←" in line else "")
+        for k, line in runs.items()
+        if k.startswith("kb-monthly@")
+    ]
+    assert monthly == [
+        ("kb-monthly@2026-02-28", "clamped"),
+        ("kb-monthly@2026-03-31", "back to the 31st"),
+        ("kb-monthly@2026-04-30", "clamped"),
+        ("kb-monthly@2026-05-31", "back to the 31st"),
+        ("kb-monthly@2026-06-30", "clamped"),
+        ("kb-monthly@2026-07-31", "back to the 31st"),
+    ]
+    assert runs["kb-monthly@2026-02-28"].split()[1:5] == ["Sat", "2026-02-28", "03:00", "JST"]
+    assert (
+        runs["kb-ny@2027-03-14"] == "kb-ny@2027-03-14 Sun 2027-03-14 03:00 EDT = 2027-03-14T07:00Z"
+    )
+    assert runs["kb-ny@2027-03-15"].split()[3:5] == ["02:30", "EDT"]
+    assert (
+        "02:30 does not exist on 2027-03-14 (clocks go forward): runs once, at 03:00 (KB5)"
+        in " ".join(step)
+    )
+
+
+def test_KB2_KB9_demo_parses_the_settings_and_refuses_a_non_admins_change(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, _ = chat_demo
+    loaded = _said(out, "configure by Aiko (admin) → applied")
+    assert "category returns “返品・交換” → chat department chat-support (KB2)" in loaded
+    assert "category billing “お支払い” → chat department chat-sales (KB2)" in loaded
+    assert "permission filter both (KB3), status rule keep_published (KB4)" in loaded
+    assert "next run: kb@2026-11-29 (Sun 2026-11-29 03:00 JST = 2026-11-28T18:00Z)" in loaded
+    refused = _said(out, "configure by Ren")
+    assert "parse_kb_sync_settings → permission filter both → all_users" in refused
+    assert "configure by Ren (agent) → REFUSED [permission_denied]" in refused
+    assert "actor agent-ren lacks 'role:admin', required to configure the knowledge-base" in refused
+    assert "the settings stay as they were: permission filter both" in refused
+
+
+def test_KB3_KB4_KB8_KB10_demo_previews_the_first_plan_as_drafts(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, _ = chat_demo
+    step = _step_of(out, "preview by Aiko")
+    said = " ".join(step)
+    assert "preview by Aiko → the plan, nothing written (KB8): 4 create" in said
+    creates = [line.split()[1:3] for line in step if line.startswith("create ")]
+    assert creates == [[i, "(new_article)"] for i in ("kb-101", "kb-102", "kb-103", "kb-105")]
+    assert all(line.endswith("as a draft (KB4)") for line in step if line.startswith("create "))
+    assert "kb-104 · internal “社内手順” · all users" in said
+    assert "→ no department, not synced (KB2)" in said
+    assert "invisible to visitors (KB10): kb-103 (registered users only)" in step
+
+
+def test_KB5_demo_runs_a_due_occurrence_once(chat_demo: tuple[str, Path]) -> None:
+    """The scheduled run when due, under its occurrence key; a second call at the same
+    moment does nothing."""
+    out, _ = chat_demo
+    step = _said(out, "run_due (worker 2)")
+    assert (
+        "03:00 run_due (worker 1) → RAN (scheduled) kb@2026-11-29: 4 created, 0 updated, "
+        "0 unchanged, 0 orphaned"
+    ) in step
+    assert "03:00 run_due (worker 2) → NOT_DUE: no scheduled sync is due" in step
+    assert "kb@2026-11-29 ran already; the same occurrence never runs twice (KB5)" in step
+    assert "next run: kb@2026-11-30 (Mon 2026-11-30 03:00 JST = 2026-11-29T18:00Z)" in step
+
+
+def test_KB4_KB7_demo_publishes_a_copy_and_refuses_to_edit_it(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, _ = chat_demo
+    published = _step_of(out, "Yui publishes kb-101")
+    assert "10:00 Yui publishes kb-101 “返品の方法” → published" in published
+    refused = _said(out, "Yui edits kb-101")
+    assert "10:05 Yui edits kb-101 → REFUSED [read_only_article]" in refused
+    assert "is read-only in the chat tool: edit it in the helpdesk and sync again" in refused
+    assert "preview kb-101 (KB7): tag from-helpdesk, published: “商品到着後30日以内" in refused
+
+
+def test_KB4_KB8_demo_updates_a_published_copy_and_keeps_an_orphan(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, _ = chat_demo
+    step = _flat(out, "kb@2026-11-30: 0 created")
+    assert "03:00 run_due (worker 1) → RAN (scheduled) kb@2026-11-30: 0 created, 1 updated" in step
+    assert (
+        "update kb-101 (content_changed) stays published (keep_published, KB4); also "
+        "source_version_changed"
+    ) in step
+    assert "unchanged kb-102, kb-103 (up_to_date)" in step
+    assert "orphaned kb-105 (source_deleted) kept as it is, draft (KB8)" in step
+
+
+def test_KB6_demo_syncs_now_without_moving_the_schedule(chat_demo: tuple[str, Path]) -> None:
+    out, _ = chat_demo
+    step = _flat(out, "sync_now by Aiko")
+    assert (
+        "11:00 sync_now by Aiko → RAN (manual) kb@sync-now@2026-11-30T02:00:00+00:00: 1 created"
+    ) in step
+    assert "create kb-106 (new_article) → chat-support as a draft (KB4)" in step
+    assert (
+        "next scheduled run: kb@2026-12-01 (Tue 2026-12-01 03:00 JST = 2026-11-30T18:00Z), "
+        "unchanged; sync now does not move the schedule (KB6)"
+    ) in step
+
+
+def test_KB5_demo_coalesces_runs_missed_while_the_host_was_down(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, _ = chat_demo
+    step = _flat(out, "runs passed since the last one")
+    assert (
+        "4 runs passed since the last one (kb@2026-11-30): kb@2026-12-01, kb@2026-12-02, "
+        "kb@2026-12-03, kb@2026-12-04; they coalesce into one (KB5)"
+    ) in step
+    assert "09:15 run_due (worker 1) → RAN (scheduled) kb@2026-12-04: 0 created, 1 updated" in step
+    assert "update kb-103 (content_changed) stays a draft: it was never published (KB4)" in step
+    assert "next run: kb@2026-12-05" in step
+
+
+def test_KB1_demo_disabling_stops_runs_and_keeps_the_copies(
+    chat_demo: tuple[str, Path],
+) -> None:
+    out, _ = chat_demo
+    disabled = _said(out, "parse_kb_sync_settings → enabled true → false")
+    assert "configure by Aiko (admin) → applied (KB9)" in disabled
+    step = _step_of(out, "run_due (worker 1) → DISABLED")
+    said = " ".join(step)
+    assert (
+        "03:00 run_due (worker 1) → DISABLED: sync is disabled; synced articles are left as "
+        "they are"
+    ) in said
+    copies = [line.split()[:3] for line in step if line.startswith("kb-1")]
+    assert copies == [
+        ["kb-101", "chat-support", "published"],
+        ["kb-102", "chat-support", "published"],
+        ["kb-103", "chat-sales", "draft"],
+        ["kb-105", "chat-support", "draft"],
+        ["kb-106", "chat-support", "draft"],
+    ]
+    assert "“ギフト包装” · source deleted" in said
+    assert (
+        "run log: kb@2026-11-29, kb@2026-11-30, kb@sync-now@2026-11-30T02:00:00+00:00, "
+        "kb@2026-12-04" in said
+    )
+
+
 def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The same output on every run, apart from the database's path (fixed clock and ids)."""
     outputs = []
@@ -992,6 +1210,7 @@ def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert outputs[0] == outputs[1]
     assert "── Live chats" in outputs[0]
     assert "── Facebook and X" in outputs[0]
+    assert "── The knowledge base in the chat tool" in outputs[0]
 
 
 def test_schema_prints_every_wire_schema(capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,6 +48,27 @@ social item payloads as a host's webhook would post them (parsed with
 - ``connection``: :meth:`deskcore.Desk.connection_view` of a contact (S9), with the demo's
   own averages as its metrics function (X1).
 
+Then the knowledge-base section of ``data/sample_kb.json``: the helpdesk's articles synced
+into the chat tool (KB1-KB10) by :class:`deskcore.KnowledgeSync`, from an in-memory knowledge
+base into a :class:`deskcore.adapters.SQLiteArticleTarget` on the demo's own file (its tables
+live beside the tickets'). Its ``steps`` are, besides ``section`` headings, steps (with ``at``
+and ``note``) holding one or more of, done in this order:
+
+- ``schedules``: schedules anchored on a first sync (:meth:`deskcore.Schedule.anchored`), each
+  with its next ``count`` runs in local time and UTC, with their keys (KB5).
+- ``settings``: changes to the ``settings`` document (``{}`` for the document itself),
+  parsed with :func:`deskcore.wire.parse_kb_sync_settings` and applied by the actor ``by``
+  (one of ``actors``) with :meth:`deskcore.KnowledgeSync.configure` (KB9).
+- ``put`` and ``delete``: articles of ``articles`` put into the knowledge base (an article
+  with an id already there is an edit), and article ids deleted from it.
+- ``preview``: the plan an actor previews (KB8, KB10).
+- ``run_due``: the host's scheduler calls :meth:`deskcore.KnowledgeSync.run_due`, once per
+  worker named (KB5).
+- ``publish`` and ``edit``: the actor ``by`` publishes copies (KB4) or edits one, which the
+  chat tool refuses (KB7).
+- ``sync_now``: an actor syncs at once (KB6).
+- ``copies``: the copies in the chat tool and the run log.
+
 A ``--stream`` plays only that stream.
 """
 
@@ -57,7 +78,7 @@ import json
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -83,19 +104,31 @@ from deskcore import (
     DomainEvent,
     ExternalReference,
     FieldValue,
+    Frequency,
     InboundMessage,
     IntakeResult,
+    KnowledgeSync,
     MappingDefault,
     MergeJournalEntry,
     MergePlan,
     MergeRejectedError,
+    Occurrence,
     Permission,
     PermissionDeniedError,
+    ReadOnlyArticleError,
+    Schedule,
     SocialConversation,
     SocialItem,
     SocialOutcome,
     SocialSettings,
+    SourceArticle,
     StatusChanged,
+    SyncAction,
+    SyncOutcome,
+    SyncPlan,
+    SyncResult,
+    SyncSettings,
+    SyncTrigger,
     ThreadingMode,
     Ticket,
     TicketMerged,
@@ -105,17 +138,21 @@ from deskcore import (
     auto_associate,
     compile_social_matcher,
     lookup_departments,
+    next_run,
+    occurrences,
     on_chat_department_created,
     update_social_settings,
 )
-from deskcore.adapters import SQLiteTicketRepository
+from deskcore.adapters import InMemoryArticleSource, SQLiteArticleTarget, SQLiteTicketRepository
 from deskcore.testing.fakes import FixedClock, SequentialIds
 from deskcore.wire import (
     AutoRulePayload,
+    KbSyncSettingsDocument,
     SocialSettingsDocument,
     ThreadingRulePayload,
     parse_chat_integration,
     parse_inbound_event,
+    parse_kb_sync_settings,
     parse_social_item,
     parse_social_settings,
     to_inbound_message,
@@ -254,7 +291,10 @@ def run_demo(*, db: str, stream: str | None, out: TextIO) -> int:
             chats: dict[str, Any] = json.loads(_bundled("sample_chats.json"))
             step = _ChatScene(out, desk, clock, chats, label).play(step)
             social: dict[str, Any] = json.loads(_bundled("sample_social.json"))
-            _SocialScene(out, desk, clock, social, label).play(step)
+            step = _SocialScene(out, desk, clock, social, label).play(step)
+            kb: dict[str, Any] = json.loads(_bundled("sample_kb.json"))
+            with SQLiteArticleTarget(path) as target:
+                _KbScene(out, desk, clock, kb, label, target=target).play(step)
         _summary(out, store)
     return 0
 
@@ -1257,6 +1297,384 @@ class _SocialScene(_Scene):
             indent="      ",
             hang="  ",
         )
+
+
+# -- the knowledge-base sync (KB1-KB10) ---------------------------------------------------------
+
+_SYNC_WIDTH = 9  # "unchanged", the longest action name
+
+
+def _local(occurrence: Occurrence, schedule: Schedule) -> str:
+    """An occurrence in its schedule's time zone and in UTC."""
+    local = occurrence.at.astimezone(schedule.tz)
+    return f"{local:%a %Y-%m-%d %H:%M %Z} = {occurrence.at:%Y-%m-%dT%H:%MZ}"
+
+
+def _ordinal(day: int) -> str:
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+class _KbScene(_Scene):
+    """Plays the knowledge-base section of ``sample_kb.json``: a sync of the helpdesk's
+    articles into the chat tool, on the demo's SQLite file (KB1-KB10)."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        desk: Desk,
+        clock: FixedClock,
+        data: Mapping[str, Any],
+        label: Label,
+        *,
+        target: SQLiteArticleTarget,
+    ) -> None:
+        super().__init__(out, desk, clock, data, label)
+        self.target = target
+        self.source = InMemoryArticleSource()
+        self.document: dict[str, Any] = dict(data["settings"])
+        # Until an admin loads the document, the sync is off.
+        self.sync = KnowledgeSync(
+            source=self.source,
+            target=target,
+            run_log=target,
+            settings=SyncSettings(enabled=False),
+            clock=clock,
+        )
+        self.loaded = False
+
+    def _step(self, entry: Mapping[str, Any]) -> None:
+        if "schedules" in entry:
+            for spec in entry["schedules"]:
+                self._schedule(spec)
+        if "settings" in entry:
+            self._settings(entry["settings"], self._actor(entry["by"]))
+        if "put" in entry or "delete" in entry:
+            self._source(entry.get("put", ()), entry.get("delete", ()))
+        if "preview" in entry:
+            self._preview(self._actor(entry["preview"]))
+        for worker in entry.get("run_due", ()):
+            self._run_due(worker)
+        if "publish" in entry:
+            self._publish(entry["publish"], self._actor(entry["by"]))
+        if "edit" in entry:
+            self._edit(entry["edit"], entry["body"], self._actor(entry["by"]))
+        if "sync_now" in entry:
+            self._sync_now(self._actor(entry["sync_now"]))
+        if entry.get("copies"):
+            self._copies()
+
+    def _actor(self, actor_id: str) -> Actor:
+        person = self.data["actors"][actor_id]
+        return Actor(id=actor_id, name=person["name"], roles=frozenset(person["roles"]))
+
+    def _who(self, actor: Actor) -> str:
+        roles = ", ".join(sorted(r.value for r in actor.roles)) or "no roles"
+        return f"{actor.name} ({roles})"
+
+    def _category(self, category_id: str) -> str:
+        name = self.data["categories"].get(category_id)
+        return category_id if name is None else f"{category_id} “{name}”"
+
+    # -- schedules (KB5) ----------------------------------------------------------------------
+
+    def _schedule(self, spec: Mapping[str, Any]) -> None:
+        first_sync = _time(spec["first_sync"])
+        schedule = Schedule.anchored(
+            id=spec["id"],
+            frequency=spec["frequency"],
+            first_sync=first_sync,
+            timezone=spec["timezone"],
+            run_time=time.fromisoformat(spec.get("run_time", "03:00")),
+        )
+        anchor = schedule.anchor
+        when = {
+            Frequency.DAILY: "every day",
+            Frequency.WEEKLY: f"every {anchor:%A} (the first sync's weekday)",
+            Frequency.MONTHLY: f"on day {anchor.day} of each month (the first sync's day)",
+        }[schedule.frequency]
+        _say(
+            self.out,
+            f"Schedule.anchored({schedule.id}, {schedule.frequency.value}, first sync "
+            f"{first_sync.isoformat()}) → {when} at {schedule.run_time:%H:%M} "
+            f"{schedule.timezone}, anchored on {anchor.isoformat()}; the next "
+            f"{spec['count']} runs:",
+            hang="  ",
+        )
+        runs = [next_run(schedule, first_sync)]
+        while len(runs) < spec["count"]:
+            runs.append(next_run(schedule, runs[-1].at))
+        width = max(len(o.key) for o in runs)
+        clamped = False
+        for occurrence in runs:
+            note = ""
+            if schedule.frequency is Frequency.MONTHLY:
+                if occurrence.local_date.day != anchor.day:
+                    note = " ← clamped"
+                elif clamped:
+                    note = f" ← back to the {_ordinal(anchor.day)}"
+                clamped = occurrence.local_date.day != anchor.day
+            print(
+                f"      {occurrence.key:<{width}} {_local(occurrence, schedule)}{note}",
+                file=self.out,
+            )
+            local = occurrence.at.astimezone(schedule.tz)
+            if local.time().replace(tzinfo=None) != schedule.run_time:
+                _say(
+                    self.out,
+                    f"{schedule.run_time:%H:%M} does not exist on {occurrence.local_date} "
+                    f"(clocks go forward): runs once, at {local:%H:%M} (KB5)",
+                    indent="        ",
+                    hang="  ",
+                )
+
+    # -- settings (KB1-KB5, KB9) --------------------------------------------------------------
+
+    def _settings(self, changes: Mapping[str, Any], actor: Actor) -> None:
+        document = parse_kb_sync_settings({**self.document, **changes})
+        if not self.loaded:
+            self._describe(document)
+        else:
+            for key, value in changes.items():
+                before = self.document.get(key)
+                shown = [json.dumps(v) if isinstance(v, bool) else v for v in (before, value)]
+                print(
+                    f"    parse_kb_sync_settings → {key.replace('_', ' ')} {shown[0]} → "
+                    f"{shown[1]}; the rest as before",
+                    file=self.out,
+                )
+        what = f"configure by {self._who(actor)}"
+        try:
+            self.sync.configure(document.to_settings(), actor=actor)
+        except PermissionDeniedError as error:
+            print(f"    {what} → REFUSED [{error.code}]", file=self.out)
+            _say(self.out, f"why: {error.message} (KB9)", indent="      ", hang="  ")
+            kept = ", ".join(f"{key.replace('_', ' ')} {self.document.get(key)}" for key in changes)
+            print(f"      the settings stay as they were: {kept}", file=self.out)
+            return
+        self.loaded = True
+        self.document = document.model_dump(mode="json")
+        print(f"    {what} → applied (KB9)", file=self.out)
+        settings = self.sync.settings
+        if not settings.enabled:
+            _say(
+                self.out,
+                "sync is off: run_due and sync now do nothing, and the copies stay in the "
+                "chat tool as they are (KB1)",
+                indent="      ",
+                hang="  ",
+            )
+        elif settings.schedule is not None:
+            nxt = self.sync.next_run()
+            assert nxt is not None
+            print(f"      next run: {nxt.key} ({_local(nxt, settings.schedule)})", file=self.out)
+
+    def _describe(self, document: KbSyncSettingsDocument) -> None:
+        settings = document.to_settings()
+        _say(
+            self.out,
+            f"parse_kb_sync_settings → {'enabled' if settings.enabled else 'disabled'}, "
+            f"permission filter {settings.permission_filter.value} (KB3), status rule "
+            f"{settings.status_rule.value} (KB4), tag {settings.tag} (KB7), orphans "
+            f"{'removed' if settings.remove_orphans else 'kept'} (KB8)",
+            hang="  ",
+        )
+        for association in settings.associations:
+            print(
+                f"      category {self._category(association.category_id)} → chat department "
+                f"{association.department_id} (KB2)",
+                file=self.out,
+            )
+        schedule = settings.schedule
+        if schedule is not None:
+            print(
+                f"      schedule {schedule.id}: {schedule.frequency.value} at "
+                f"{schedule.run_time:%H:%M} {schedule.timezone}, from "
+                f"{schedule.anchor.isoformat()} (KB5)",
+                file=self.out,
+            )
+
+    # -- the knowledge base and the plan (KB2, KB3, KB8, KB10) --------------------------------
+
+    def _source(self, put: Sequence[str], delete: Sequence[str]) -> None:
+        settings = self.sync.settings
+        for key in put:
+            article = SourceArticle(**self.data["articles"][key])
+            known = article.id in {a.id for a in self.source.list_articles()}
+            self.source.put(article)
+            if known:
+                _say(
+                    self.out,
+                    f"helpdesk: {article.id} “{article.title}” edited (version "
+                    f"{article.version}): “{_short(article.body, 30)}”",
+                    hang="  ",
+                )
+                continue
+            department = settings.department_for(article.category_id)
+            synced = (
+                "→ no department, not synced (KB2)" if department is None else f"→ {department}"
+            )
+            _say(
+                self.out,
+                f"helpdesk: {article.id} · {self._category(article.category_id)} · "
+                f"{article.permission.value.replace('_', ' ')} · “{article.title}” {synced}",
+                hang="  ",
+            )
+        for article_id in delete:
+            self.source.delete(article_id)
+            print(f"    helpdesk: {article_id} deleted", file=self.out)
+
+    def _preview(self, actor: Actor) -> None:
+        plan = self.sync.preview(actor=actor)
+        print(
+            f"    preview by {actor.name} → the plan, nothing written (KB8): {self._counts(plan)}",
+            file=self.out,
+        )
+        self._plan(plan)
+
+    @staticmethod
+    def _counts(plan: SyncPlan) -> str:
+        return ", ".join(f"{n} {action}" for action, n in plan.counts().items() if n)
+
+    def _plan(self, plan: SyncPlan) -> None:
+        rule = self.sync.settings.status_rule.value
+        unchanged: dict[str, list[str]] = {}
+        for op in plan.operations:
+            article = op.article
+            if op.action is SyncAction.UNCHANGED:
+                unchanged.setdefault(op.reason.value, []).append(op.target_id)
+                continue
+            if op.action is SyncAction.CREATE:
+                what = f"→ {article.department_id} as a draft (KB4)"
+            elif op.action is SyncAction.UPDATE:
+                before = op.previous
+                assert before is not None
+                if not before.published:
+                    status = "stays a draft: it was never published (KB4)"
+                elif article.published:
+                    status = f"stays published ({rule}, KB4)"
+                else:
+                    status = f"returns to draft ({rule}, KB4)"
+                changes = ", ".join(c.value for c in op.changes[1:])
+                what = status + (f"; also {changes}" if changes else "")
+            elif op.action is SyncAction.ORPHANED:
+                what = f"kept as it is, {article.status.value} (KB8)"
+            else:
+                what = article.status.value
+            _say(
+                self.out,
+                f"{op.action.value:<{_SYNC_WIDTH}} {op.target_id} ({op.reason.value}) {what}",
+                indent="      ",
+                hang="  ",
+            )
+        for reason, ids in unchanged.items():
+            print(f"      {'unchanged':<{_SYNC_WIDTH}} {', '.join(ids)} ({reason})", file=self.out)
+        invisible = plan.invisible_to_visitors
+        print(
+            "      invisible to visitors (KB10): "
+            + (f"{', '.join(invisible)} (registered users only)" if invisible else "none"),
+            file=self.out,
+        )
+
+    # -- runs (KB1, KB4-KB6) ------------------------------------------------------------------
+
+    def _run_due(self, worker: str) -> None:
+        schedule = self.sync.settings.schedule
+        last = self.target.last_scheduled_run(schedule.id) if schedule is not None else None
+        now = self.clock.now()
+        if schedule is not None and last is not None and last.occurrence is not None:
+            missed = occurrences(schedule, last.occurrence.at, now)
+            if len(missed) > 1 and self.sync.settings.enabled:
+                _say(
+                    self.out,
+                    f"{len(missed)} runs passed since the last one ({last.key}): "
+                    f"{', '.join(o.key for o in missed)}; they coalesce into one (KB5)",
+                    hang="  ",
+                )
+        result = self.sync.run_due(self._actor("scheduler"))
+        head = f"run_due ({worker}) → {result.outcome.value.upper()}"
+        self._result(head, result, schedule)
+        if result.outcome is SyncOutcome.NOT_DUE and last is not None:
+            _say(
+                self.out,
+                f"{last.key} ran already; the same occurrence never runs twice (KB5)",
+                indent="      ",
+                hang="  ",
+            )
+
+    def _sync_now(self, actor: Actor) -> None:
+        schedule = self.sync.settings.schedule
+        before = self.sync.next_run()
+        result = self.sync.sync_now(actor)
+        self._result(f"sync_now by {actor.name} → {result.outcome.value.upper()}", result, schedule)
+        after = self.sync.next_run()
+        if before is not None and after is not None and schedule is not None:
+            same = "unchanged" if before == after else f"moved from {before.key}"
+            _say(
+                self.out,
+                f"next scheduled run: {after.key} ({_local(after, schedule)}), {same}; sync "
+                f"now does not move the schedule (KB6)",
+                indent="      ",
+                hang="  ",
+            )
+
+    def _result(self, head: str, result: SyncResult, schedule: Schedule | None) -> None:
+        if result.run is None:
+            self._print(f"{head}: {result.explanation}")
+        else:
+            run = result.run
+            self._print(
+                f"{head} ({result.trigger.value}) {result.key}: {run.created} created, "
+                f"{run.updated} updated, {run.unchanged} unchanged, {run.orphaned} orphaned"
+            )
+        if result.plan is not None:
+            self._plan(result.plan)
+        scheduled = result.trigger is SyncTrigger.SCHEDULED
+        if result.ran and scheduled and result.next_run is not None and schedule is not None:
+            print(
+                f"      next run: {result.next_run.key} ({_local(result.next_run, schedule)})",
+                file=self.out,
+            )
+
+    # -- the chat tool (KB4, KB7) -------------------------------------------------------------
+
+    def _publish(self, target_ids: Sequence[str], actor: Actor) -> None:
+        for target_id in target_ids:
+            copy = self.target.publish(target_id)
+            self._print(f"{actor.name} publishes {target_id} “{copy.title}” → {copy.status.value}")
+
+    def _edit(self, target_id: str, body: str, actor: Actor) -> None:
+        try:
+            self.target.edit(target_id, body=body)
+        except ReadOnlyArticleError as error:
+            self._print(f"{actor.name} edits {target_id} → REFUSED [{error.code}]")
+            _say(self.out, f"why: {error.message}", indent="      ", hang="  ")
+        copy = self.target.get(target_id)
+        _say(
+            self.out,
+            f"preview {target_id} (KB7): tag {copy.tag}, {copy.status.value}: "
+            f"“{_short(copy.body, 30)}”",
+            indent="      ",
+            hang="  ",
+        )
+
+    def _copies(self) -> None:
+        copies = self.target.list_synced()
+        print(
+            f"    copies in the chat tool (SQLiteArticleTarget on {self.target.path}, "
+            f"the tickets' file):",
+            file=self.out,
+        )
+        for copy in copies:
+            source = {a.id for a in self.source.list_articles()}
+            gone = "" if copy.source_id in source else " · source deleted"
+            print(
+                f"      {copy.target_id}  {copy.department_id:<12} {copy.status.value:<9} "
+                f"synced {copy.synced_at:%Y-%m-%d %H:%M} · “{copy.title}”{gone}",
+                file=self.out,
+            )
+        runs = ", ".join(run.key for run in self.target.runs())
+        _say(self.out, f"run log: {runs}", indent="      ", hang="  ")
 
 
 # -- summary -----------------------------------------------------------------------------------
