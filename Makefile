@@ -53,7 +53,7 @@ demo: $(RUN_STAMP)
 # `parallel = true` writes one data file per process, combined before the report.
 test: lint
 	$(BIN)/coverage erase
-	HYPOTHESIS_PROFILE=ci $(BIN)/coverage run -m pytest
+	HYPOTHESIS_PROFILE=ci $(BIN)/coverage run -m pytest -n auto
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 	$(SPHINX)
