@@ -369,3 +369,18 @@ def test_P5_settings_must_be_sync_settings() -> None:
         source=InMemoryArticleSource(), target=store, run_log=store, settings=SyncSettings()
     )
     assert default_clock.next_run() is None
+
+
+def test_P4_KB8_a_run_reports_one_event_per_copy_written() -> None:
+    sync, _, _, clock = make_sync(now=FIRST + timedelta(minutes=5))
+    first = sync.run_due(SCHEDULER)
+    assert [(e.name, e.source_id, e.action, e.reason) for e in first.events] == [
+        ("kb.article_synced", "a-1", "create", "new_article"),
+        ("kb.article_synced", "a-2", "create", "new_article"),
+    ]
+    assert {e.run_key for e in first.events} == {"kb@2026-05-01"}
+    assert {e.at for e in first.events} == {clock.now()}
+    clock.set(FIRST + timedelta(days=1))
+    unchanged = sync.run_due(SCHEDULER)
+    assert unchanged.ran
+    assert unchanged.events == ()  # nothing written, nothing to report

@@ -208,6 +208,18 @@ def occurrence(**changes: Any) -> deskcore.models.Occurrence:
     return deskcore.models.Occurrence(**(fields | changes))
 
 
+def article_synced(**changes: Any) -> deskcore.models.ArticleSynced:
+    fields: dict[str, Any] = {
+        "source_id": "kb-1",
+        "target_id": "kb-1",
+        "action": "create",
+        "reason": "new_article",
+        "run_key": "kb@2026-05-01",
+        "at": T0,
+    }
+    return deskcore.models.ArticleSynced(**(fields | changes))
+
+
 DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Attachment, "created_at", attachment),
     (Revision, "replaced_at", revision),
@@ -229,6 +241,7 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (deskcore.models.SyncRun, "started_at", sync_run),
     (deskcore.models.SyncRun, "finished_at", sync_run),
     (deskcore.models.Occurrence, "at", occurrence),
+    (deskcore.models.ArticleSynced, "at", article_synced),
     *(
         (cls, "at", lambda cls=cls, **kw: event(cls, **kw))
         for cls in (

@@ -27,6 +27,7 @@ from deskcore.models.enums import (
     Visibility,
 )
 from deskcore.models.events import (
+    ArticleSynced,
     DomainEvent,
     FirstResponseRecorded,
     ItemAppended,
@@ -103,6 +104,7 @@ __all__ = [
     "Actor",
     "ArticlePermission",
     "ArticleStatus",
+    "ArticleSynced",
     "Attachment",
     "AutoRule",
     "Brand",

@@ -16,6 +16,7 @@ from deskcore.models.enums import TicketStatus
 from deskcore.models.refs import ExternalReference
 
 __all__ = [
+    "ArticleSynced",
     "DomainEvent",
     "FirstResponseRecorded",
     "ItemAppended",
@@ -140,4 +141,28 @@ DomainEvent: TypeAlias = (
     | TicketTrashed
     | TicketRestored
 )
-"""Any domain event. Later capabilities (merge, sync, CRM) add their own."""
+"""Any ticket event. The knowledge-base sync has its own: :class:`ArticleSynced`."""
+
+
+@attrs.frozen(kw_only=True)
+class ArticleSynced:
+    """A sync wrote a copy of a helpdesk article in the chat tool: created, updated or
+    removed it (KB8, P4).
+
+    Attributes:
+        source_id: The helpdesk article.
+        target_id: The copy in the chat tool.
+        action: ``create``, ``update`` or ``remove``.
+        reason: Why, as the plan's reason code.
+        run_key: The run that wrote it (an occurrence key or a sync-now key).
+        at: When.
+    """
+
+    name: ClassVar[str] = "kb.article_synced"
+
+    source_id: str = attrs.field(validator=identifier)
+    target_id: str = attrs.field(validator=identifier)
+    action: str = attrs.field(validator=identifier)
+    reason: str = attrs.field(validator=identifier)
+    run_key: str = attrs.field(validator=identifier)
+    at: datetime = attrs.field(converter=fixed_offset, validator=aware)

@@ -45,6 +45,7 @@ from deskcore.policies.kbsync import (
     plan_sync,
     refuse_article_edit,
     require_sync_admin,
+    sync_events,
     update_sync_settings,
 )
 from deskcore.policies.keywords import KeywordMatch, KeywordMatcher, KeywordRule
@@ -167,6 +168,7 @@ __all__ = [
     "route_intake",
     "set_link",
     "social_message",
+    "sync_events",
     "sync_now_key",
     "undo_association",
     "update_social_settings",

@@ -33,6 +33,7 @@ from deskcore.models._validate import (
     member,
 )
 from deskcore.models.enums import Role
+from deskcore.models.events import ArticleSynced
 from deskcore.models.kbsync import (
     ArticlePermission,
     ArticleStatus,
@@ -52,6 +53,7 @@ __all__ = [
     "plan_sync",
     "refuse_article_edit",
     "require_sync_admin",
+    "sync_events",
     "update_sync_settings",
 ]
 
@@ -517,3 +519,22 @@ def refuse_article_edit(article: SyncedArticle) -> NoReturn:
         ReadOnlyArticleError: Always, naming the copy and its source.
     """
     raise ReadOnlyArticleError(article.target_id, article.source_id)
+
+
+def sync_events(plan: SyncPlan, *, run_key: str, at: datetime) -> tuple[ArticleSynced, ...]:
+    """The domain events of applying ``plan`` in the run ``run_key`` (P4): one
+    :class:`~deskcore.models.ArticleSynced` for every copy created, updated or removed, in
+    plan order; unchanged and orphaned copies were not written, so they have none."""
+    written = (SyncAction.CREATE, SyncAction.UPDATE, SyncAction.REMOVE)
+    return tuple(
+        ArticleSynced(
+            source_id=op.source_id,
+            target_id=op.target_id,
+            action=op.action.value,
+            reason=op.reason.value,
+            run_key=run_key,
+            at=at,
+        )
+        for op in plan.operations
+        if op.action in written
+    )

@@ -17,6 +17,7 @@ import attrs
 
 from deskcore.errors import DeskcoreError, InvalidModelError, NaiveDatetimeError
 from deskcore.models._validate import is_aware
+from deskcore.models.events import ArticleSynced
 from deskcore.models.kbsync import SyncedArticle, SyncRun, SyncSettings, SyncTrigger
 from deskcore.models.parties import Actor
 from deskcore.models.schedule import Occurrence
@@ -25,6 +26,7 @@ from deskcore.policies.kbsync import (
     SyncPlan,
     plan_sync,
     require_sync_admin,
+    sync_events,
     update_sync_settings,
 )
 from deskcore.policies.schedule import due_run, next_run, sync_now_key
@@ -67,6 +69,7 @@ class SyncResult:
         run: The finished run as recorded; ``None`` unless it ran.
         written: The copies created and updated, as the target stored them.
         next_run: The next scheduled occurrence after now; ``None`` without a schedule.
+        events: One :class:`~deskcore.models.ArticleSynced` per copy written (P4).
     """
 
     outcome: SyncOutcome
@@ -77,6 +80,7 @@ class SyncResult:
     run: SyncRun | None = None
     written: tuple[SyncedArticle, ...] = ()
     next_run: Occurrence | None = None
+    events: tuple[ArticleSynced, ...] = ()
 
     @property
     def ran(self) -> bool:
@@ -264,4 +268,5 @@ class KnowledgeSync:
             run=finished,
             written=written,
             next_run=self._next(now),
+            events=sync_events(plan, run_key=key, at=now),
         )
