@@ -12,19 +12,18 @@ even with several processes on the file.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from deskcore.adapters._kb import check_finished, check_plan, check_run, publish
 from deskcore.adapters._records import dumps
-from deskcore.adapters.sqlite import _statements, _translated
-from deskcore.errors import NotFoundError, SchemaVersionError, StorageError
+from deskcore.adapters._sqlite_file import SQLiteFile
+from deskcore.adapters._sqlite_file import statements as _statements
+from deskcore.adapters._sqlite_file import translated as _translated
+from deskcore.errors import NotFoundError, SchemaVersionError
 from deskcore.models.kbsync import SyncedArticle, SyncRun
 from deskcore.models.query import epoch_micros
 from deskcore.models.schedule import Occurrence
@@ -142,7 +141,7 @@ def _run_row(run: SyncRun) -> tuple[Any, ...]:
 # -- the store ------------------------------------------------------------------------------------
 
 
-class SQLiteArticleTarget:
+class SQLiteArticleTarget(SQLiteFile):
     """Synced copies and the run log in one SQLite file: an
     :class:`~deskcore.ports.ArticleTarget` and a :class:`~deskcore.ports.SyncRunLog`, safe
     to share between threads and processes.
@@ -158,25 +157,9 @@ class SQLiteArticleTarget:
         StorageError: The file cannot be opened or is not a database.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        self.path = os.fspath(path)
-        self._lock = threading.RLock()
-        with _translated("open the database"):
-            db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        self._db: sqlite3.Connection | None = db
-        try:
-            with _translated("configure the database"):
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate(db)
-        except BaseException:
-            db.close()
-            raise
+    _name = "article store"
 
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
+    def _migrate(self, db: sqlite3.Connection) -> None:
         with _translated("migrate the sync schema"):
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -210,29 +193,6 @@ class SQLiteArticleTarget:
                 "SELECT version FROM kb_schema WHERE name = 'kb_sync'"
             ).fetchone()
         return int(version)
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise StorageError("the article store is closed", action="use")
-        return self._db
-
-    def close(self) -> None:
-        """Close the database connection. Further calls raise :class:`StorageError`."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[sqlite3.Connection]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,11 +39,13 @@ from deskcore.adapters._records import (
     parse_ticket,
     ticket_record,
 )
+from deskcore.adapters._sqlite_file import SQLiteFile
+from deskcore.adapters._sqlite_file import statements as _statements
+from deskcore.adapters._sqlite_file import translated as _translated
 from deskcore.errors import (
     DuplicateError,
     ReferenceClaimedError,
     SchemaVersionError,
-    StorageError,
 )
 from deskcore.models import (
     Contact,
@@ -168,15 +169,6 @@ def _where(query: TicketQuery, select: str) -> tuple[str, list[Any]]:
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes (kept in ``PRAGMA user_version``)."""
-
-
-@contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Turn driver errors into :class:`StorageError` at the adapter boundary."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise StorageError(f"SQLite failed to {action}: {exc}", action=action) from exc
 
 
 class _TicketCache:
@@ -562,7 +554,7 @@ class SQLiteUnitOfWork:
         self._end(commit=False)
 
 
-class SQLiteTicketRepository(StoreMethods):
+class SQLiteTicketRepository(SQLiteFile, StoreMethods):
     """Tickets in one SQLite file, safe to share between threads and processes.
 
     Implements :class:`deskcore.ports.TicketStore`. Methods called on the repository itself
@@ -581,29 +573,15 @@ class SQLiteTicketRepository(StoreMethods):
         StorageError: The file cannot be opened or is not a database.
     """
 
+    _name = "repository"
+
     def __init__(
         self, path: str | os.PathLike[str], *, timeout: float = 30.0, cache_size: int = 1024
     ) -> None:
-        self.path = os.fspath(path)
-        self._lock = threading.RLock()
         self._cache = _TicketCache(cache_size)
-        with _translated("open the database"):
-            db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        self._db: sqlite3.Connection | None = db
-        try:
-            with _translated("configure the database"):
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")
-                db.execute("PRAGMA foreign_keys = ON")
-            self._migrate(db)
-        except BaseException:
-            db.close()
-            raise
+        super().__init__(path, timeout=timeout)
 
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
+    def _migrate(self, db: sqlite3.Connection) -> None:
         with _translated("migrate the schema"):
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -629,29 +607,6 @@ class SQLiteTicketRepository(StoreMethods):
         with self._lock, _translated("read the schema version"):
             return int(self._connection().execute("PRAGMA user_version").fetchone()[0])
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise StorageError("the repository is closed", action="use")
-        return self._db
-
-    def close(self) -> None:
-        """Close the database connection. Further calls raise :class:`StorageError`."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def unit_of_work(self) -> SQLiteUnitOfWork:
         """Begin a transaction (``BEGIN IMMEDIATE``: it takes the write lock at once)."""
         return SQLiteUnitOfWork(self)
@@ -669,10 +624,3 @@ class SQLiteTicketRepository(StoreMethods):
                 with _translated("end a read"):
                     db.rollback()
             view._publish()
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a migration script into statements (they contain no ';' inside literals)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            yield statement

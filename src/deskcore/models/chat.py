@@ -19,6 +19,7 @@ from deskcore.models._validate import (
     optional_aware,
     optional_fixed_offset,
     optional_identifier,
+    optional_text,
     text,
     tuple_of,
 )
@@ -39,11 +40,7 @@ __all__ = [
 _label = text(1000)
 
 
-def _optional_label(
-    instance: object, attribute: attrs.Attribute[str | None], value: object
-) -> None:
-    if value is not None:
-        _label(instance, attribute, value)
+_optional_label = optional_text(1000)
 
 
 class ConvertWhich(enum.StrEnum):

@@ -30,6 +30,7 @@ from deskcore.models._validate import (
     non_negative_int,
     optional_aware,
     optional_fixed_offset,
+    optional_text,
     text,
 )
 from deskcore.models.schedule import Occurrence, Schedule
@@ -61,11 +62,7 @@ _body = text()
 _label = text(1000)
 
 
-def _optional_label(
-    instance: object, attribute: attrs.Attribute[str | None], value: object
-) -> None:
-    if value is not None:
-        _label(instance, attribute, value)
+_optional_label = optional_text(1000)
 
 
 class ArticlePermission(enum.StrEnum):
