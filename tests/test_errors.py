@@ -38,6 +38,7 @@ from deskcore import (
     UnknownValueError,
     change_status,
 )
+from deskcore.errors import TemplateError
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 
@@ -63,6 +64,7 @@ EXAMPLES: dict[type[DeskcoreError], DeskcoreError] = {
     ),
     ReadOnlyArticleError: ReadOnlyArticleError("kb-1", "article-1"),
     StorageError: StorageError("disk I/O error", driver="sqlite3"),
+    TemplateError: TemplateError("new-ticket", ("customer_name", "number")),
     SchemaVersionError: SchemaVersionError("schema 9 is newer than 3", found=9, supported=3),
     StalePlanError: StalePlanError("t-2", 1, 2),
     MergeRejectedError: MergeRejectedError(
@@ -99,6 +101,7 @@ STABLE_CODES = {
     ChatAccessDeniedError: "chat_access_denied",
     ReadOnlyArticleError: "read_only_article",
     StorageError: "storage_error",
+    TemplateError: "template_error",
     SchemaVersionError: "schema_version",
     StalePlanError: "stale_plan",
     MergeRejectedError: "merge_rejected",
@@ -177,6 +180,7 @@ def test_P5_every_error_is_a_deskcore_error() -> None:
         (PermissionDeniedError, PermissionError),
         (ChatAccessDeniedError, PermissionError),
         (ReadOnlyArticleError, PermissionError),
+        (TemplateError, LookupError),
     ],
 )
 def test_P5_builtin_mixins(cls: type[DeskcoreError], builtin: type[Exception]) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "SchemaVersionError",
     "StalePlanError",
     "StorageError",
+    "TemplateError",
     "TimeOrderError",
     "UnknownValueError",
 ]
@@ -325,6 +326,30 @@ class ReadOnlyArticleError(DeskcoreError, PermissionError):
         )
         self.target_id = target_id
         self.source_id = source_id
+
+
+class TemplateError(DeskcoreError, LookupError):
+    """A notification template has placeholders without values (N2).
+
+    Every missing name is reported at once. A ``LookupError``, as the ``KeyError`` of
+    :meth:`string.Template.substitute`.
+
+    Attributes:
+        template_id: The template.
+        missing: The placeholder names without a value, sorted.
+    """
+
+    code = "template_error"
+
+    def __init__(self, template_id: str, missing: tuple[str, ...]) -> None:
+        names = ", ".join(f"${{{name}}}" for name in missing)
+        super().__init__(
+            f"template {template_id}: no value for {names}",
+            template_id=template_id,
+            missing=missing,
+        )
+        self.template_id = template_id
+        self.missing = missing
 
 
 class StorageError(DeskcoreError):

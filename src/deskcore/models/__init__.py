@@ -64,8 +64,10 @@ from deskcore.models.merge import (
     MergePolicy,
     MergeRejection,
 )
+from deskcore.models.notifications import Audience, RoutingRule, Template
 from deskcore.models.parties import Account, Actor, Brand, Contact, Department
 from deskcore.models.query import TicketQuery, fold
+from deskcore.models.queue import QueueEntry
 from deskcore.models.refs import ExternalReference
 from deskcore.models.schedule import DEFAULT_RUN_TIME, Frequency, Occurrence, Schedule
 from deskcore.models.social import (
@@ -106,6 +108,7 @@ __all__ = [
     "ArticleStatus",
     "ArticleSynced",
     "Attachment",
+    "Audience",
     "AutoRule",
     "Brand",
     "CategoryAssociation",
@@ -149,9 +152,11 @@ __all__ = [
     "Permission",
     "PermissionFilter",
     "Priority",
+    "QueueEntry",
     "ReferenceConflict",
     "Revision",
     "Role",
+    "RoutingRule",
     "Schedule",
     "SocialConversation",
     "SocialItem",
@@ -166,6 +171,7 @@ __all__ = [
     "SyncSettings",
     "SyncTrigger",
     "SyncedArticle",
+    "Template",
     "ThreadItem",
     "ThreadingMode",
     "ThreadingPolicy",

@@ -1,0 +1,161 @@
+"""Notification routing rules and templates (N1, N2): settings as plain data."""
+
+from __future__ import annotations
+
+import enum
+import string
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from deskcore.errors import InvalidModelError
+from deskcore.models._validate import (
+    MAX_TEXT_LENGTH,
+    identifier,
+    instance_of,
+    lenient,
+    member,
+    text,
+)
+
+__all__ = ["Audience", "RoutingRule", "Template"]
+
+MAX_PHRASE_LENGTH = 1000
+"""The longest phrase a routing rule may hold (as :data:`deskcore.policies.keywords.
+MAX_KEYWORD_LENGTH`)."""
+
+
+class Audience(enum.StrEnum):
+    """Who a routing rule notifies (N1)."""
+
+    ALL_AGENTS = "all_agents"
+    """Every agent the caller lists."""
+    NAMED = "named"
+    """The rule's ``agent_ids``."""
+    PHRASE = "phrase"
+    """The rule's ``agent_ids``, when the text contains one of its phrases (W1-W3)."""
+
+
+def _to_audience(value: Audience | str) -> Audience:
+    return lenient(Audience, value)
+
+
+def _to_tuple(value: object) -> object:
+    # A bare string is one value typed where a list was meant: leave it for the validator.
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return value
+    return tuple(value)
+
+
+def _ids(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        raise InvalidModelError(
+            type(instance).__name__,
+            attribute.name,
+            f"expected a sequence of ids, got {type(value).__name__}",
+        )
+    for item in value:
+        identifier(instance, attribute, item)
+
+
+def _phrases(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        raise InvalidModelError(
+            type(instance).__name__,
+            attribute.name,
+            f"expected a sequence of phrases, got {type(value).__name__}",
+        )
+    check = text(MAX_PHRASE_LENGTH)
+    for phrase in value:
+        check(instance, attribute, phrase)
+        # The blank check of KeywordRule (W1), which compiles these phrases later.
+        if not unicodedata.normalize("NFKC", phrase).casefold().strip():
+            raise InvalidModelError(
+                type(instance).__name__, attribute.name, f"phrase {phrase!r} is blank"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class RoutingRule:
+    """Who hears of an event (N1).
+
+    Attributes:
+        id: The rule's id, reported as the reason of each notification it sends.
+        audience: ``all_agents``, ``named`` or ``phrase``.
+        agent_ids: Who a ``named`` or ``phrase`` rule notifies (none for ``all_agents``).
+        phrases: For a ``phrase`` rule, the phrases that fire it, matched as keywords are
+            (W1-W3: NFKC and case folding, CJK anywhere, other scripts on word boundaries).
+        prefix: Phrases in scripts with spaces also match at the start of a longer word.
+        event_kinds: The events the rule applies to (``ticket_created``,
+            ``social_item``...); empty for every event.
+    """
+
+    id: str = attrs.field(validator=identifier)
+    audience: Audience = attrs.field(converter=_to_audience, validator=member(Audience))
+    agent_ids: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_ids)
+    phrases: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_phrases)
+    prefix: bool = attrs.field(default=False, validator=instance_of(bool))
+    event_kinds: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_ids)
+
+    def __attrs_post_init__(self) -> None:
+        def bad(field: str, reason: str) -> InvalidModelError:
+            return InvalidModelError("RoutingRule", field, f"rule {self.id}: {reason}")
+
+        if self.audience is Audience.ALL_AGENTS and self.agent_ids:
+            raise bad("agent_ids", "an all_agents rule names no agents")
+        if self.audience is not Audience.ALL_AGENTS and not self.agent_ids:
+            raise bad("agent_ids", f"a {self.audience.value} rule needs at least one agent")
+        if self.audience is Audience.PHRASE and not self.phrases:
+            raise bad("phrases", "a phrase rule needs at least one phrase")
+        if self.audience is not Audience.PHRASE and self.phrases:
+            raise bad("phrases", f"only phrase rules have phrases, not {self.audience.value}")
+
+    def applies_to(self, event_kind: str) -> bool:
+        """True when the rule covers ``event_kind``."""
+        return not self.event_kinds or event_kind in self.event_kinds
+
+
+def _template_text(limit: int) -> Any:
+    check = text(limit)
+
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        check(instance, attribute, value)
+        assert isinstance(value, str)
+        if not string.Template(value).is_valid():
+            raise InvalidModelError(
+                "Template",
+                attribute.name,
+                "a '$' must start a placeholder ($name or ${name}, name of ASCII letters, "
+                "digits and '_') or be doubled ($$) for a literal '$'",
+            )
+
+    return validate
+
+
+@attrs.frozen(kw_only=True)
+class Template:
+    """A notification's content, which the host can change (N2).
+
+    ``$name`` and ``${name}`` are placeholders, ``$$`` is a literal ``$``
+    (:class:`string.Template` syntax); nothing else is special, so ``{0.__class__}`` is
+    plain text. Placeholders are names looked up in the values given at rendering, never
+    expressions: no attribute access, no indexing, no format specs, no code.
+
+    Attributes:
+        id: The template's id, named in rendering errors.
+        subject: The subject line (at most 1,000 characters).
+        body: The body.
+    """
+
+    id: str = attrs.field(validator=identifier)
+    subject: str = attrs.field(default="", validator=_template_text(1000))
+    body: str = attrs.field(default="", validator=_template_text(MAX_TEXT_LENGTH))
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The placeholder names of the subject and the body, sorted, each once."""
+        names = string.Template(self.subject).get_identifiers()
+        names += string.Template(self.body).get_identifiers()
+        return tuple(sorted(set(names)))
