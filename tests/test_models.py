@@ -220,6 +220,18 @@ def article_synced(**changes: Any) -> deskcore.models.ArticleSynced:
     return deskcore.models.ArticleSynced(**(fields | changes))
 
 
+def queue_entry(**changes: Any) -> deskcore.models.QueueEntry:
+    ticket = Ticket(
+        id="t-1",
+        number=1,
+        department_id="d",
+        channel=Channel.EMAIL,
+        contact_id="c",
+        created_at=T0,
+    )
+    return deskcore.models.QueueEntry(**({"ticket": ticket} | changes))
+
+
 DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Attachment, "created_at", attachment),
     (Revision, "replaced_at", revision),
@@ -242,6 +254,8 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (deskcore.models.SyncRun, "finished_at", sync_run),
     (deskcore.models.Occurrence, "at", occurrence),
     (deskcore.models.ArticleSynced, "at", article_synced),
+    (deskcore.models.QueueEntry, "due_at", queue_entry),
+    (deskcore.models.QueueEntry, "overdue_since", queue_entry),
     *(
         (cls, "at", lambda cls=cls, **kw: event(cls, **kw))
         for cls in (

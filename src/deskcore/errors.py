@@ -25,6 +25,7 @@ __all__ = [
     "MergePermissionDeniedError",
     "MergeRejectedError",
     "NaiveDatetimeError",
+    "NoBusinessTimeError",
     "NotFoundError",
     "PermissionDeniedError",
     "ReadOnlyArticleError",
@@ -362,3 +363,20 @@ class SchemaVersionError(StorageError):
     """The database schema is newer than this version of deskcore understands."""
 
     code = "schema_version"
+
+
+class NoBusinessTimeError(DeskcoreError, LookupError):
+    """The calendar's data holds no (more) business time where the arithmetic looked (SL2).
+
+    Raised instead of looping: the search stops at a fixed horizon (see
+    :data:`deskcore.policies.calendar.SEARCH_YEARS`).
+
+    Attributes:
+        calendar_id: The calendar searched.
+    """
+
+    code = "no_business_time"
+
+    def __init__(self, calendar_id: str, message: str) -> None:
+        super().__init__(message, calendar_id=calendar_id)
+        self.calendar_id = calendar_id

@@ -1,6 +1,7 @@
 """Domain models: immutable attrs values with validation at construction (T1-T7)."""
 
 from deskcore.models._frozen import FrozenMap
+from deskcore.models.calendar import BusinessCalendar
 from deskcore.models.chat import (
     ChatEvent,
     ChatSession,
@@ -111,6 +112,7 @@ __all__ = [
     "Audience",
     "AutoRule",
     "Brand",
+    "BusinessCalendar",
     "CategoryAssociation",
     "Channel",
     "ChatCapability",
