@@ -25,6 +25,7 @@ from deskcore import (
     Message,
     NaiveDatetimeError,
     StatusChanged,
+    StatusRecord,
     ThreadItem,
     Ticket,
     TicketStatus,
@@ -85,7 +86,35 @@ def latest(t: Ticket) -> datetime:
     """The latest instant recorded on ``t``: a ``now`` after it is a valid ``now``."""
     times = [t.created_at, *(item.created_at for item in t.thread)]
     times += [x for x in (t.on_hold_since, t.closed_at, t.trashed_at) if x is not None]
+    times += [record.at for record in t.status_log]
     return max(times, key=lambda moment: moment.astimezone(UTC))
+
+
+def test_L1_a_status_change_before_the_last_one_is_a_time_order_error() -> None:
+    """L1/SL7: the status log stays in time order; a ``now`` before the last status change
+    (a worker's clock behind another's) raises TimeOrderError and changes nothing."""
+    t = change_status(ticket(), CLOSED, now=T0 + timedelta(hours=2)).ticket
+    with pytest.raises(TimeOrderError) as caught:
+        change_status(t, OPEN, now=T0 + timedelta(hours=1))
+    assert "before its last status change" in str(caught.value)
+    assert caught.value.details["ticket_id"] == t.id
+
+
+def test_SL7_the_status_log_records_each_change_and_infers_a_missing_start() -> None:
+    """SL7: change_status keeps the history the SLA engine reads; a ticket stored on hold
+    without a log gets the change its ``on_hold_since`` implies, so the hold is not lost."""
+    held = ticket(status=ON_HOLD, on_hold_since=T0 + timedelta(hours=1))
+    assert held.status_history() == (
+        StatusRecord(
+            at=T0 + timedelta(hours=1), from_status=OPEN, to_status=ON_HOLD, reason="implied"
+        ),
+    )
+    back = change_status(held, OPEN, now=T0 + timedelta(hours=3)).ticket
+    assert [(r.from_status, r.to_status, r.at) for r in back.status_log] == [
+        (OPEN, ON_HOLD, T0 + timedelta(hours=1)),
+        (ON_HOLD, OPEN, T0 + timedelta(hours=3)),
+    ]
+    assert ticket().status_history() == ()
 
 
 def status_change(t: Ticket, to: TicketStatus, now: datetime, reason: str) -> StatusChanged:
@@ -151,7 +180,11 @@ def test_L1_change_status_succeeds_iff_the_table_allows(
     assert after.on_hold_since == (now if target is ON_HOLD else None)
     held = now - t.on_hold_since if t.on_hold_since is not None else timedelta(0)
     assert after.on_hold_time == t.on_hold_time + held
-    unchanged = {"status", "closed_at", "on_hold_since", "on_hold_time"}
+    assert after.status_log == (
+        *t.status_history(),
+        StatusRecord(at=now, from_status=t.status, to_status=target, reason="agent"),
+    )
+    unchanged = {"status", "closed_at", "on_hold_since", "on_hold_time", "status_log"}
     for field in attrs.fields(Ticket):
         if field.name not in unchanged:
             assert getattr(after, field.name) == getattr(t, field.name), field.name

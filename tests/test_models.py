@@ -220,6 +220,15 @@ def article_synced(**changes: Any) -> deskcore.models.ArticleSynced:
     return deskcore.models.ArticleSynced(**(fields | changes))
 
 
+def _log(at: datetime, old: str, new: str) -> deskcore.models.StatusRecord:
+    return deskcore.models.StatusRecord(at=at, from_status=old, to_status=new)
+
+
+def status_record(**changes: Any) -> deskcore.models.StatusRecord:
+    fields: dict[str, Any] = {"at": T0, "from_status": "open", "to_status": "on_hold"}
+    return deskcore.models.StatusRecord(**(fields | changes))
+
+
 def queue_entry(**changes: Any) -> deskcore.models.QueueEntry:
     ticket = Ticket(
         id="t-1",
@@ -254,6 +263,7 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (deskcore.models.SyncRun, "finished_at", sync_run),
     (deskcore.models.Occurrence, "at", occurrence),
     (deskcore.models.ArticleSynced, "at", article_synced),
+    (deskcore.models.StatusRecord, "at", status_record),
     (deskcore.models.QueueEntry, "due_at", queue_entry),
     (deskcore.models.QueueEntry, "overdue_since", queue_entry),
     *(
@@ -610,6 +620,37 @@ def test_T2_ticket_defaults() -> None:
         ({"external_refs": (REF,), "thread": (message(external_ref=REF),)}, "external_refs"),
         ({"external_refs": (REF, REF)}, "external_refs"),
         ({"channel": "email"}, "channel"),
+        # SL7: the status log is a chain in time order ending in the current status.
+        ({"status_log": (_log(T0, "open", "escalated"),)}, "status_log"),
+        (
+            {
+                "status": "escalated",
+                "status_log": (
+                    _log(T0, "open", "on_hold"),
+                    _log(T0 + timedelta(1), "open", "escalated"),
+                ),
+            },
+            "status_log",
+        ),
+        (
+            {
+                "status": "open",
+                "status_log": (
+                    _log(T0 + timedelta(1), "open", "on_hold"),
+                    _log(T0, "on_hold", "open"),
+                ),
+            },
+            "status_log",
+        ),
+        (
+            {
+                "status": "on_hold",
+                "on_hold_since": T0 + timedelta(1),
+                "status_log": (_log(T0, "open", "on_hold"),),
+            },
+            "status_log",
+        ),
+        ({"status_log": (("open", "closed"),)}, "status_log"),
     ],
 )
 def test_T2_ticket_invariants(changes: dict[str, Any], field: str) -> None:
@@ -631,6 +672,15 @@ def test_T2_generated_tickets_keep_their_invariants(t: Ticket) -> None:
     assert len(set(t.all_references())) == len(t.all_references())
     assert t.version >= 0
     assert all(is_aware(item.created_at) for item in t.thread)
+    if t.status_log:
+        assert t.status_log[-1].to_status is t.status
+        assert t.status_history() == t.status_log
+
+
+def test_SL7_a_status_record_is_a_change() -> None:
+    """SL7: a status record from a status to itself is refused: it is no change."""
+    with pytest.raises(InvalidModelError, match="to itself"):
+        _log(T0, "open", "open")
 
 
 def test_T2_item_lookup() -> None:

@@ -27,6 +27,7 @@ from deskcore.models import (
     MergeJournalEntry,
     Message,
     Revision,
+    StatusRecord,
     ThreadItem,
     Ticket,
 )
@@ -180,6 +181,10 @@ def ticket_record(ticket: Ticket) -> dict[str, Any]:
         "ceded": [_ref(r) for r in ticket.ceded_refs],
         "merged_into": ticket.merged_into,
         "trashed_at": _dt(ticket.trashed_at),
+        "status_log": [
+            [r.at.isoformat(), r.from_status.value, r.to_status.value, r.reason]
+            for r in ticket.status_log
+        ],
     }
 
 
@@ -210,6 +215,12 @@ def parse_ticket(r: dict[str, Any], thread: tuple[ThreadItem, ...], version: int
         ceded_refs=tuple(ref for ref in map(_parse_ref, r.get("ceded", ())) if ref is not None),
         merged_into=r["merged_into"],
         trashed_at=_parse_dt(r["trashed_at"]),
+        status_log=tuple(
+            StatusRecord(
+                at=datetime.fromisoformat(at), from_status=old, to_status=new, reason=reason
+            )
+            for at, old, new, reason in r.get("status_log", ())
+        ),
         version=version,
     )
 

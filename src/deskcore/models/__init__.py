@@ -94,7 +94,7 @@ from deskcore.models.thread import (
     ThreadItem,
     digest_content,
 )
-from deskcore.models.ticket import CustomValue, Ticket
+from deskcore.models.ticket import CustomValue, StatusRecord, Ticket
 
 __all__ = [
     "AUTO_RULE_KINDS",
@@ -168,6 +168,7 @@ __all__ = [
     "SocialSource",
     "SourceArticle",
     "StatusChanged",
+    "StatusRecord",
     "StatusRule",
     "SyncRun",
     "SyncSettings",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import operator
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, TypeAlias
@@ -35,7 +35,7 @@ from deskcore.models.enums import Channel, Classification, Direction, Priority, 
 from deskcore.models.refs import ExternalReference
 from deskcore.models.thread import Attachment, Comment, Message, ThreadItem
 
-__all__ = ["CustomValue", "Ticket"]
+__all__ = ["CustomValue", "StatusRecord", "Ticket"]
 
 CustomValue: TypeAlias = str | int | float | bool | None
 """A custom field value: a JSON scalar."""
@@ -72,6 +72,34 @@ def _check_custom_fields(instance: Ticket, attribute: attrs.Attribute[Any], valu
 
 
 @attrs.frozen(kw_only=True)
+class StatusRecord:
+    """One status change in a ticket's history (L1, SL5, SL7).
+
+    The SLA engine reads the history to know when the clock ran: holds pause it, closing stops
+    it, reopening resumes it.
+
+    Attributes:
+        at: When the status changed.
+        from_status: The status before.
+        to_status: The status after.
+        reason: Why (``agent``, ``reopened_by_customer``, ``chat_integration``...).
+    """
+
+    at: datetime = attrs.field(converter=fixed_offset, validator=aware)
+    from_status: TicketStatus = attrs.field(
+        converter=enums.to_status, validator=member(TicketStatus)
+    )
+    to_status: TicketStatus = attrs.field(converter=enums.to_status, validator=member(TicketStatus))
+    reason: str = attrs.field(default="agent", validator=identifier)
+
+    def __attrs_post_init__(self) -> None:
+        if self.from_status is self.to_status:
+            raise InvalidModelError(
+                "StatusRecord", "to_status", f"{self.to_status.value} to itself is no change"
+            )
+
+
+@attrs.frozen(kw_only=True)
 class Ticket:
     """A support ticket (問い合わせ): an immutable value (T1, T2).
 
@@ -85,7 +113,15 @@ class Ticket:
       it is closed;
     - a ticket merged into another is also trashed;
     - thread item ids are unique, and the thread is ordered by creation time;
-    - no external reference appears twice among the ticket's and its items' references.
+    - no external reference appears twice among the ticket's and its items' references;
+    - ``status_log`` is a chain in time order (each change starts from the status the one
+      before ended in) that ends in the current status, at
+      ``on_hold_since`` for a ticket on hold and at ``closed_at`` for a closed one.
+
+    ``status_log`` is the history of status changes that :func:`deskcore.policies.lifecycle.
+    change_status` keeps; the SLA engine reads it (SL5, SL7). A ticket built or stored without
+    one (empty) is taken to have had its status since it was created, or, on hold or closed,
+    to have been open until ``on_hold_since`` or ``closed_at``.
 
     ``ceded_refs`` lists references of items this ticket holds as copies from a merge but no
     longer claims, because the ticket they came from was restored and took them back (M14).
@@ -138,6 +174,7 @@ class Ticket:
     trashed_at: datetime | None = attrs.field(
         default=None, converter=optional_fixed_offset, validator=optional_aware
     )
+    status_log: tuple[StatusRecord, ...] = attrs.field(default=(), validator=tuple_of(StatusRecord))
     version: int = attrs.field(default=0, validator=non_negative_int)
 
     def __attrs_post_init__(self) -> None:
@@ -164,6 +201,33 @@ class Ticket:
         refs = self.held_references()
         if len(set(refs)) != len(refs):
             raise bad("external_refs", "an external reference appears twice")
+        if self.status_log:
+            self._check_status_log(bad)
+
+    def _check_status_log(self, bad: Callable[[str, str], InvalidModelError]) -> None:
+        log = self.status_log
+        for before, after in pairwise(log):
+            if after.at < before.at:
+                raise bad("status_log", "status changes are out of time order")
+            if after.from_status is not before.to_status:
+                raise bad(
+                    "status_log",
+                    f"a change from {after.from_status.value} follows one to "
+                    f"{before.to_status.value}",
+                )
+        last = log[-1]
+        if last.to_status is not self.status:
+            raise bad(
+                "status_log",
+                f"the last change is to {last.to_status.value}, the status is {self.status.value}",
+            )
+        since = self.on_hold_since or self.closed_at
+        if since is not None and last.at != since:
+            raise bad(
+                "status_log",
+                f"the last change is at {last.at.isoformat()}, the {self.status.value} status "
+                f"began at {since.isoformat()}",
+            )
 
     # -- derived views -------------------------------------------------------------------------
 
@@ -211,6 +275,21 @@ class Ticket:
             return ()
         ceded = set(self.ceded_refs)
         return tuple(ref for ref in self.held_references() if ref not in ceded)
+
+    def status_history(self) -> tuple[StatusRecord, ...]:
+        """The status changes the SLA engine counts with (SL5, SL7): ``status_log``, or for a
+        ticket without one that is on hold or closed, the change that ``on_hold_since`` or
+        ``closed_at`` implies (from open, reason ``implied``)."""
+        if self.status_log:
+            return self.status_log
+        since = self.on_hold_since or self.closed_at
+        if since is None:
+            return ()
+        return (
+            StatusRecord(
+                at=since, from_status=TicketStatus.OPEN, to_status=self.status, reason="implied"
+            ),
+        )
 
     def on_hold_time_at(self, now: datetime) -> timedelta:
         """Total time on hold up to ``now``, counting a hold still in progress (L4)."""

@@ -21,6 +21,7 @@ from deskcore.models import (
     ItemAppended,
     Message,
     StatusChanged,
+    StatusRecord,
     ThreadItem,
     Ticket,
     TicketStatus,
@@ -69,7 +70,7 @@ def change_status(
 
     Setting the status a ticket already has changes nothing and produces no event. Leaving
     *on hold* adds the time since it was put on hold to ``on_hold_time``; closing records
-    ``closed_at``; reopening clears it.
+    ``closed_at``; reopening clears it. The change joins the ticket's ``status_log`` (SL7).
 
     Raises:
         InvalidTransitionError: The table does not allow the change; names both statuses.
@@ -90,12 +91,21 @@ def change_status(
                 ticket_id=ticket.id,
             )
         on_hold_time += now - ticket.on_hold_since
+    history = ticket.status_history()
+    if history and now < history[-1].at:
+        raise TimeOrderError(
+            f"ticket {ticket.id}: now {now.isoformat()} is before its last status change at "
+            f"{history[-1].at.isoformat()}",
+            ticket_id=ticket.id,
+        )
+    record = StatusRecord(at=now, from_status=ticket.status, to_status=to_status, reason=reason)
     changed = attrs.evolve(
         ticket,
         status=to_status,
         on_hold_time=on_hold_time,
         on_hold_since=now if to_status is TicketStatus.ON_HOLD else None,
         closed_at=now if to_status is TicketStatus.CLOSED else None,
+        status_log=(*history, record),
     )
     event = StatusChanged(
         ticket_id=ticket.id,

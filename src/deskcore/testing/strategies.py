@@ -23,6 +23,7 @@ import operator
 import string
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -55,6 +56,7 @@ from deskcore.models import (
     Revision,
     Role,
     StatusChanged,
+    StatusRecord,
     ThreadItem,
     Ticket,
     TicketCreated,
@@ -586,6 +588,19 @@ def tickets(
         False: ("active",),
     }
     state = draw(st.sampled_from(states[trashed]))
+    # Some tickets carry a status log: a chain of changes ending in the status, the last at
+    # the start of the current hold or the close.
+    chain = [draw(_STATUS) for _ in range(draw(st.integers(0, 3)))]
+    chain = [a for a, b in pairwise([*chain, status]) if a is not b]
+    log: list[StatusRecord] = []
+    for before, after in pairwise([*chain, status]):
+        instant += draw(_GAPS)
+        log.append(
+            StatusRecord(at=_local(instant, draw(_ZONE)), from_status=before, to_status=after)
+        )
+    since = later() if status in (TicketStatus.ON_HOLD, TicketStatus.CLOSED) else None
+    if log and since is not None:
+        log[-1] = attrs.evolve(log[-1], at=since)
     return Ticket(
         id=tid,
         number=draw(_NUMBER),
@@ -602,13 +617,14 @@ def tickets(
         created_at=created_at,
         first_responded_at=first_reply,
         on_hold_time=draw(_DURATION),
-        on_hold_since=later() if status is TicketStatus.ON_HOLD else None,
-        closed_at=later() if status is TicketStatus.CLOSED else None,
+        on_hold_since=since if status is TicketStatus.ON_HOLD else None,
+        closed_at=since if status is TicketStatus.CLOSED else None,
         custom_fields=draw(_CUSTOM_FIELDS),
         thread=tuple(thread),
         external_refs=external_refs,
         merged_into=other_id() if state == "merged" else None,
         trashed_at=later() if state != "active" else None,
+        status_log=tuple(log),
         version=draw(_VERSION),
     )
 

@@ -22,6 +22,7 @@ from deskcore.models import (
     InboundMessage,
     Message,
     Revision,
+    StatusRecord,
     ThreadItem,
     Ticket,
 )
@@ -30,6 +31,7 @@ from deskcore.wire.documents import (
     CommentDocument,
     MessageDocument,
     RevisionDocument,
+    StatusRecordDocument,
     ThreadItemDocument,
     TicketDocument,
 )
@@ -148,6 +150,12 @@ def ticket_to_document(ticket: Ticket) -> TicketDocument:
         ceded_refs=tuple(_reference_payload(ref) for ref in ticket.ceded_refs),
         merged_into=ticket.merged_into,
         trashed_at=ticket.trashed_at,
+        status_log=tuple(
+            StatusRecordDocument(
+                at=r.at, from_status=r.from_status, to_status=r.to_status, reason=r.reason
+            )
+            for r in ticket.status_log
+        ),
         version=ticket.version,
     )
 
@@ -243,6 +251,10 @@ def ticket_from_document(document: TicketDocument) -> Ticket:
         ceded_refs=tuple(_reference(ref) for ref in document.ceded_refs),
         merged_into=document.merged_into,
         trashed_at=document.trashed_at,
+        status_log=tuple(
+            StatusRecord(at=r.at, from_status=r.from_status, to_status=r.to_status, reason=r.reason)
+            for r in document.status_log
+        ),
         version=document.version,
     )
 

@@ -48,6 +48,7 @@ __all__ = [
     "CustomFieldValue",
     "MessageDocument",
     "RevisionDocument",
+    "StatusRecordDocument",
     "ThreadItemDocument",
     "TicketDocument",
     "parse_ticket_document",
@@ -110,6 +111,19 @@ class RevisionDocument(WireModel):
     """The digest of that earlier content."""
     replaced_at: Timestamp
     """When the edit replaced it."""
+
+
+class StatusRecordDocument(WireModel):
+    """One status change in a ticket's history (SL7)."""
+
+    at: Timestamp
+    """When the status changed."""
+    from_status: StatusField
+    """The status before."""
+    to_status: StatusField
+    """The status after."""
+    reason: Identifier = "agent"
+    """Why (``agent``, ``reopened_by_customer``...)."""
 
 
 class MessageDocument(WireModel):
@@ -231,6 +245,8 @@ class TicketDocument(WireModel):
     """The ticket this one was merged into."""
     trashed_at: Timestamp | None = None
     """When the ticket was put in the trash."""
+    status_log: Annotated[tuple[StatusRecordDocument, ...], FromList] = ()
+    """The status changes, oldest first (SL7); empty for a ticket stored without them."""
     version: Size = 0
     """The stored version, for optimistic concurrency."""
 
