@@ -71,6 +71,14 @@ from deskcore.models.query import TicketQuery, fold
 from deskcore.models.queue import QueueEntry
 from deskcore.models.refs import ExternalReference
 from deskcore.models.schedule import DEFAULT_RUN_TIME, Frequency, Occurrence, Schedule
+from deskcore.models.sla import (
+    MAX_TARGET,
+    SlaConditions,
+    SlaMetric,
+    SlaPolicy,
+    SlaSettings,
+    SlaTarget,
+)
 from deskcore.models.social import (
     AUTO_RULE_KINDS,
     DEFAULT_CONVERTIBLE_NETWORKS,
@@ -103,6 +111,7 @@ __all__ = [
     "DEFAULT_SYNC_TAG",
     "MAX_ASSOCIATIONS",
     "MAX_SOCIAL_TEXT_LENGTH",
+    "MAX_TARGET",
     "Account",
     "Actor",
     "ArticlePermission",
@@ -160,6 +169,11 @@ __all__ = [
     "Role",
     "RoutingRule",
     "Schedule",
+    "SlaConditions",
+    "SlaMetric",
+    "SlaPolicy",
+    "SlaSettings",
+    "SlaTarget",
     "SocialConversation",
     "SocialItem",
     "SocialItemKind",
