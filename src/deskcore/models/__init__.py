@@ -65,7 +65,13 @@ from deskcore.models.merge import (
     MergePolicy,
     MergeRejection,
 )
-from deskcore.models.notifications import Audience, RoutingRule, Template
+from deskcore.models.notifications import (
+    TEMPLATE_VALUES,
+    Audience,
+    NotificationSettings,
+    RoutingRule,
+    Template,
+)
 from deskcore.models.parties import Account, Actor, Brand, Contact, Department
 from deskcore.models.query import TicketQuery, fold
 from deskcore.models.queue import QueueEntry
@@ -112,6 +118,7 @@ __all__ = [
     "MAX_ASSOCIATIONS",
     "MAX_SOCIAL_TEXT_LENGTH",
     "MAX_TARGET",
+    "TEMPLATE_VALUES",
     "Account",
     "Actor",
     "ArticlePermission",
@@ -159,6 +166,7 @@ __all__ = [
     "MergePolicy",
     "MergeRejection",
     "Message",
+    "NotificationSettings",
     "Occurrence",
     "Permission",
     "PermissionFilter",

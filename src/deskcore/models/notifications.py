@@ -5,12 +5,14 @@ from __future__ import annotations
 import enum
 import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 
 from deskcore.errors import InvalidModelError
+from deskcore.models._frozen import FrozenMap
 from deskcore.models._validate import (
     MAX_TEXT_LENGTH,
     identifier,
@@ -18,9 +20,10 @@ from deskcore.models._validate import (
     lenient,
     member,
     text,
+    tuple_of,
 )
 
-__all__ = ["Audience", "RoutingRule", "Template"]
+__all__ = ["TEMPLATE_VALUES", "Audience", "NotificationSettings", "RoutingRule", "Template"]
 
 MAX_PHRASE_LENGTH = 1000
 """The longest phrase a routing rule may hold (as :data:`deskcore.policies.keywords.
@@ -159,3 +162,91 @@ class Template:
         names = string.Template(self.subject).get_identifiers()
         names += string.Template(self.body).get_identifiers()
         return tuple(sorted(set(names)))
+
+
+TEMPLATE_VALUES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        kind: frozenset(
+            {"event", "ticket_id", "number", "subject", "channel", "department", "priority"} | extra
+        )
+        for kind, extra in {
+            "ticket_created": {"text", "contact"},
+            "message_received": {"text", "contact"},
+            "sla_warning": {"metric", "due_at", "remaining"},
+            "sla_breach": {"metric", "due_at", "breached_by"},
+        }.items()
+    }
+)
+"""The events the desk notifies of (N1, SL6) and the placeholders their templates may use.
+
+``ticket_created``: a new ticket (from any channel, a social item included);
+``message_received``: a customer message added to an existing ticket; ``sla_warning`` and
+``sla_breach``: a service-level warning or breach (SL6)."""
+
+
+def _to_rules(value: object) -> object:
+    return _to_tuple(value)
+
+
+def _to_templates(value: object) -> object:
+    if isinstance(value, FrozenMap):
+        return value
+    if isinstance(value, Mapping):
+        return FrozenMap(value)
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class NotificationSettings:
+    """Who hears of what, and what they read (N1, N2): what the desk's notifying use cases
+    need.
+
+    Attributes:
+        rules: The routing rules, in order (N1).
+        agents: Every agent, for ``all_agents`` rules.
+        templates: Event kind (a key of :data:`TEMPLATE_VALUES`) to its template; an event
+            without one gives notifications without content.
+
+    Raises:
+        InvalidModelError: Rule ids repeat, a template is for an unknown event, or uses a
+            placeholder its event does not give (checked here, so rendering never fails).
+    """
+
+    rules: tuple[RoutingRule, ...] = attrs.field(
+        default=(), converter=_to_rules, validator=tuple_of(RoutingRule)
+    )
+    agents: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_ids)
+    templates: FrozenMap[str, Template] = attrs.field(factory=FrozenMap, converter=_to_templates)
+
+    @templates.validator
+    def _check_templates(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, FrozenMap):
+            raise InvalidModelError(
+                "NotificationSettings", "templates", f"expected a mapping, got {value!r}"
+            )
+        for kind, template in value.items():
+            if kind not in TEMPLATE_VALUES:
+                raise InvalidModelError(
+                    "NotificationSettings",
+                    "templates",
+                    f"no event {kind!r} to notify of; known: {sorted(TEMPLATE_VALUES)}",
+                )
+            if not isinstance(template, Template):
+                raise InvalidModelError(
+                    "NotificationSettings",
+                    "templates",
+                    f"{kind}: expected a Template, got {type(template).__name__}",
+                )
+            unknown = sorted(set(template.placeholders) - TEMPLATE_VALUES[kind])
+            if unknown:
+                raise InvalidModelError(
+                    "NotificationSettings",
+                    "templates",
+                    f"template {template.id} for {kind} uses {', '.join(unknown)}, which "
+                    f"{kind} does not give; it gives {', '.join(sorted(TEMPLATE_VALUES[kind]))}",
+                )
+
+    def __attrs_post_init__(self) -> None:
+        ids = [rule.id for rule in self.rules]
+        if len(set(ids)) != len(ids):
+            raise InvalidModelError("NotificationSettings", "rules", "a rule id repeats")

@@ -78,12 +78,14 @@ class Notification:
         event_kind: What happened (``ticket_created``, ``social_item``...).
         reasons: Every rule that sends it, in rule order.
         content: The rendered template, when one was given.
+        ticket_id: The ticket it is about, when there is one.
     """
 
     recipient_id: str
     event_kind: str
     reasons: tuple[RoutingReason, ...]
     content: RenderedTemplate | None = None
+    ticket_id: str | None = None
 
 
 def _rules(rules: Iterable[RoutingRule], operation: str) -> tuple[RoutingRule, ...]:
@@ -156,6 +158,7 @@ def route_notifications(
     matcher: KeywordMatcher,
     agents: Iterable[str],
     content: RenderedTemplate | None = None,
+    ticket_id: str | None = None,
 ) -> tuple[Notification, ...]:
     """The notifications for an event (N1): one per person, with every reason.
 
@@ -168,6 +171,7 @@ def route_notifications(
         agents: Every agent, for ``all_agents`` rules.
         content: The rendered template (:func:`render_template`) every notification
             carries.
+        ticket_id: The ticket the event is about, carried by every notification.
 
     Returns:
         The notifications, ordered by when their recipient was first named: rule order, then
@@ -218,6 +222,7 @@ def route_notifications(
             event_kind=event_kind,
             reasons=tuple(why),
             content=content,
+            ticket_id=ticket_id,
         )
         for recipient, why in reasons.items()
     )

@@ -2,6 +2,7 @@
 
 from deskcore.service.desk import ChatOutcome, Desk, IntakeResult
 from deskcore.service.kbsync import MANUAL_SYNC_ID, KnowledgeSync, SyncOutcome, SyncResult
+from deskcore.service.levels import FollowUp, ServiceLevelCheck
 from deskcore.service.runtime import SystemClock, UuidIds
 from deskcore.service.social import AppendCheck, SocialOutcome
 
@@ -10,8 +11,10 @@ __all__ = [
     "AppendCheck",
     "ChatOutcome",
     "Desk",
+    "FollowUp",
     "IntakeResult",
     "KnowledgeSync",
+    "ServiceLevelCheck",
     "SocialOutcome",
     "SyncOutcome",
     "SyncResult",

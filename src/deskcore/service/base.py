@@ -20,7 +20,9 @@ from deskcore.models import (
     ExternalReference,
     InboundMessage,
     MergePolicy,
+    NotificationSettings,
     ReferenceConflict,
+    SlaSettings,
     Ticket,
     TicketStatus,
 )
@@ -28,12 +30,15 @@ from deskcore.models._validate import is_aware
 from deskcore.policies import (
     IntakeAction,
     IntakeRoute,
+    SlaReport,
     TicketChange,
     append_inbound,
     change_status,
+    evaluate_sla,
     open_ticket,
     revise_message,
     route_intake,
+    select_policy,
 )
 from deskcore.ports import Clock, IdGenerator, TicketRepository, TicketStore
 from deskcore.service.runtime import SystemClock, UuidIds
@@ -83,6 +88,8 @@ class DeskBase:
         ids: IdGenerator | None = None,
         max_attempts: int = 3,
         merge_policy: MergePolicy | None = None,
+        service_levels: SlaSettings | None = None,
+        notifications: NotificationSettings | None = None,
     ) -> None:
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise InvalidModelError("Desk", "max_attempts", f"{max_attempts!r}: use 1 or more")
@@ -92,6 +99,16 @@ class DeskBase:
         self.ids: IdGenerator = ids if ids is not None else UuidIds()
         self.max_attempts = max_attempts
         self.merge_policy = merge_policy if merge_policy is not None else MergePolicy()
+        for value, kind, name in (
+            (service_levels, SlaSettings, "service_levels"),
+            (notifications, NotificationSettings, "notifications"),
+        ):
+            if value is not None and not isinstance(value, kind):
+                raise InvalidModelError(
+                    "Desk", name, f"expected {kind.__name__}, got {type(value).__name__}"
+                )
+        self.service_levels = service_levels
+        self.notifications = notifications
 
     def _now(self) -> datetime:
         now = self.clock.now()
@@ -100,6 +117,28 @@ class DeskBase:
                 "Clock", "now", f"the clock returned a naive datetime {now!r} (T1)"
             )
         return now
+
+    # -- service levels (shared by the chat panel and the queue) ---------------------------------
+
+    def _report(self, ticket: Ticket, now: datetime, *, explain: bool = False) -> SlaReport | None:
+        levels = self.service_levels
+        if levels is None or ticket.is_trashed:
+            return None
+        policy = select_policy(levels.policies, ticket)
+        if policy is None:
+            return None
+        return evaluate_sla(ticket, policy, levels.calendar_of(policy), now=now, explain=explain)
+
+    def is_overdue(self, ticket: Ticket, at: datetime) -> bool:
+        """Whether ``ticket`` is overdue at ``at`` under the desk's service levels: a clock is
+        breached and not stopped (SL6). Usable as the visitor panel's ``is_overdue`` (C9)."""
+        report = self._report(ticket, at)
+        return report is not None and report.overdue
+
+    def resolve(self, ticket_id: str) -> Ticket:
+        """The ticket that ``ticket_id`` lives on now: itself, or the end of its chain of
+        merges (M14)."""
+        return _follow_merges(self.store, self.store.get(ticket_id))
 
     # -- intake --------------------------------------------------------------------------------
 

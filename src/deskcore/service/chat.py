@@ -271,8 +271,9 @@ class ChatUseCases(DeskBase):
         """The helpdesk's data on the chat's visitor (C9).
 
         ``profiles`` gives the host's names for a contact (account, SLA, contract, contact
-        owner); ``is_overdue`` says whether a ticket is overdue at a moment, and without it
-        ``overdue_tickets`` is ``None``. Counts cover the visitor's tickets in the departments
+        owner); ``is_overdue`` says whether a ticket is overdue at a moment: by default the
+        desk's service levels decide (SL6), and a desk without them gives
+        ``overdue_tickets`` ``None``. Counts cover the visitor's tickets in the departments
         the chat sees; the contact is that of the visitor's newest ticket.
 
         Raises:
@@ -285,6 +286,8 @@ class ChatUseCases(DeskBase):
         contact = self.store.get_contact(newest[0].contact_id) if newest else None
         profile = None if contact is None or profiles is None else profiles(contact)
         overdue = None
+        if is_overdue is None and self.service_levels is not None:
+            is_overdue = self.is_overdue
         if is_overdue is not None:
             now = self._now()
             open_query = visitor_tickets_query(chat, settings, mapping, open_only=True)
@@ -331,8 +334,3 @@ class ChatUseCases(DeskBase):
             return check_chat_status_change(chat, ticket, to_status, settings, mapping, actor=actor)
 
         return self._set_status(ticket_id, check, reason="chat", follow_merges=True)
-
-    def resolve(self, ticket_id: str) -> Ticket:
-        """The ticket that ``ticket_id`` lives on now: itself, or the end of its chain of
-        merges (M14)."""
-        return _follow_merges(self.store, self.store.get(ticket_id))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from deskcore.service.base import IntakeResult
 from deskcore.service.chat import ChatOutcome, ChatUseCases
+from deskcore.service.levels import ServiceLevelUseCases
 from deskcore.service.merging import MergeUseCases
 from deskcore.service.social import SocialUseCases
 
 __all__ = ["ChatOutcome", "Desk", "IntakeResult"]
 
 
-class Desk(MergeUseCases, ChatUseCases, SocialUseCases):
+class Desk(MergeUseCases, ChatUseCases, SocialUseCases, ServiceLevelUseCases):
     """The support desk's use cases over a ticket store.
 
     Args:
@@ -26,6 +27,10 @@ class Desk(MergeUseCases, ChatUseCases, SocialUseCases):
         clock: Source of ``now``; the system clock in UTC by default.
         ids: Source of new ids; random UUIDs by default.
         merge_policy: Merge limits (M1); at most five tickets at once by default.
+        service_levels: Calendars and SLA policies (SL1, SL2); without them no ticket has
+            a deadline and the queue orders by need of action, priority and age.
+        notifications: Routing rules, agents and templates (N1, N2); without them
+            :meth:`follow_up` notifies nobody.
         max_attempts: How often a use case is retried when a concurrent writer wins a race
             (a :class:`~deskcore.errors.ConcurrencyError` or a lost reference claim).
     """
