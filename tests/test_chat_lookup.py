@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from deskcore import (
     Actor,
+    BusinessCalendar,
     Channel,
     ChatAccessDeniedError,
     ChatSession,
@@ -31,6 +32,9 @@ from deskcore import (
     PermissionDeniedError,
     Priority,
     SearchField,
+    SlaPolicy,
+    SlaSettings,
+    SlaTarget,
     Ticket,
     TicketStatus,
     UnknownValueError,
@@ -391,6 +395,39 @@ def test_C9_the_visitor_panel_shows_the_helpdesks_data(store: TicketStore) -> No
     scoped = d.visitor_panel(chat(), settings=ASSOCIATED, mapping=MAPPING, is_overdue=overdue)
     assert (scoped.total_tickets, scoped.overdue_tickets) == (2, 1)
     assert scoped.profile == CustomerProfile()  # no profiles given
+
+
+def test_C9_by_default_the_desks_service_levels_count_overdue_tickets(
+    store: TicketStore,
+) -> None:
+    """C9/SL6: without an ``is_overdue`` of its own, the panel asks the desk's service levels:
+    with a 2-day resolution target on a 24/7 calendar, t1 (3 days old, open) is overdue, t2
+    (2 days old, exactly at its deadline) too, and t3 is closed."""
+    seed(store)
+    levels = SlaSettings(
+        calendars=[
+            BusinessCalendar(
+                id="always", timezone="UTC", weekly={d: [("00:00", "24:00")] for d in range(7)}
+            )
+        ],
+        default_calendar_id="always",
+        policies=[SlaPolicy(id="p", resolution=SlaTarget(within=timedelta(days=2)))],
+    )
+    d = Desk(
+        store=store,
+        settings=DeskSettings(default_department_id="support"),
+        clock=FixedClock(T0 + timedelta(days=3)),
+        ids=SequentialIds(),
+        service_levels=levels,
+    )
+    panel = d.visitor_panel(chat(), settings=SETTINGS, mapping=MAPPING)
+    assert panel.overdue_tickets == 2
+    assert (
+        d.visitor_panel(
+            chat(), settings=SETTINGS, mapping=MAPPING, is_overdue=lambda t, n: False
+        ).overdue_tickets
+        == 0
+    )
 
 
 def test_C9_a_visitor_unknown_to_the_helpdesk_gets_an_empty_panel(store: TicketStore) -> None:
