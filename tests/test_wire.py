@@ -579,6 +579,7 @@ def test_P6_json_schemas_cover_every_model_and_are_json() -> None:
         "social_item",
         "social_settings",
         "kb_sync_settings",
+        "sla_settings",
     }
     text = json.dumps(schemas)  # plain JSON data
     assert json.loads(text) == schemas

@@ -187,7 +187,8 @@ class SlaConditions:
         )
 
 
-def _to_ids(value: object) -> object:
+def _to_ids(value: Any) -> Any:
+    # A list typed where one value was meant is left for the validator to name.
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         return value
     return tuple(value)
@@ -269,11 +270,11 @@ class SlaSettings:
     """
 
     calendars: tuple[BusinessCalendar, ...] = attrs.field(
-        converter=tuple, validator=tuple_of(BusinessCalendar)
+        converter=_to_ids, validator=tuple_of(BusinessCalendar)
     )
     default_calendar_id: str = attrs.field(validator=identifier)
     policies: tuple[SlaPolicy, ...] = attrs.field(
-        default=(), converter=tuple, validator=tuple_of(SlaPolicy)
+        default=(), converter=_to_ids, validator=tuple_of(SlaPolicy)
     )
 
     def __attrs_post_init__(self) -> None:

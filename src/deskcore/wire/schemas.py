@@ -10,6 +10,7 @@ from deskcore.wire.chat import ChatIntegrationDocument
 from deskcore.wire.documents import TicketDocument
 from deskcore.wire.inbound import InboundMessageEvent
 from deskcore.wire.kbsync import KbSyncSettingsDocument
+from deskcore.wire.sla import SlaSettingsDocument
 from deskcore.wire.social import SocialItemEvent, SocialSettingsDocument
 
 __all__ = ["JSON_SCHEMA_DIALECT", "json_schemas"]
@@ -24,6 +25,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "social_item": SocialItemEvent,
     "social_settings": SocialSettingsDocument,
     "kb_sync_settings": KbSyncSettingsDocument,
+    "sla_settings": SlaSettingsDocument,
 }
 
 
@@ -33,8 +35,8 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     The names are ``inbound_message_event`` (:class:`InboundMessageEvent`), ``ticket``
     (:class:`TicketDocument`), ``chat_integration`` (:class:`ChatIntegrationDocument`),
     ``social_item`` (:class:`SocialItemEvent`), ``social_settings``
-    (:class:`SocialSettingsDocument`) and ``kb_sync_settings``
-    (:class:`KbSyncSettingsDocument`).
+    (:class:`SocialSettingsDocument`), ``kb_sync_settings`` (:class:`KbSyncSettingsDocument`)
+    and ``sla_settings`` (:class:`SlaSettingsDocument`).
     Each schema describes what the model accepts as JSON input, is self-contained (nested
     models under ``$defs``), names its dialect in ``$schema``, and is plain JSON data
     (``json.dumps`` works on it). A fresh copy is built on each call.
