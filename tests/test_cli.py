@@ -31,7 +31,10 @@ SOCIAL_TICKETS = (
     "facebook/acme_page/conversation/cv-9002",  # all private messages (S5)
     "twitter/acme_jp/thread/1862001",  # the reply after the window: a new ticket (H3)
 )
-QUEUE = 6 + len(CHAT_TICKETS) + len(SOCIAL_TICKETS)
+# The events of the service-levels section that become tickets (data/sample_levels.json), in
+# department care, after the social tickets.
+LEVELS_TICKETS = ("scarf", "order")
+QUEUE = 6 + len(CHAT_TICKETS) + len(SOCIAL_TICKETS) + len(LEVELS_TICKETS)
 
 
 def test_demo_plays_the_sample_stream_and_explains_each_step(
@@ -688,8 +691,9 @@ def test_demo_plays_the_social_section_after_the_chats_and_before_the_queue(
     assert lines[last_social].startswith(f"{45 + len(steps)}. [2026-11-27T11:00:00+09:00]")
     with SQLiteTicketRepository(db) as store:
         tickets = sorted(store.search(TicketQuery(limit=100)), key=lambda t: t.number)
-        social_tickets = tickets[-len(SOCIAL_TICKETS) :]
-        assert [t.number for t in social_tickets] == list(range(QUEUE - 4, QUEUE + 3))
+        social_tickets = tickets[-len(SOCIAL_TICKETS) - len(LEVELS_TICKETS) : -len(LEVELS_TICKETS)]
+        first = 6 + len(CHAT_TICKETS) + 2 + 1  # after the stream's, the chats' and the trash
+        assert [t.number for t in social_tickets] == list(range(first, first + 7))
         assert [t.channel.code for t in social_tickets] == [
             "twitter",
             "facebook",
@@ -982,7 +986,7 @@ def test_demo_reports_a_bad_social_step_and_goes_on(
     assert "! rejected at the edge (P6): created_at: " in out
     assert "! nothing claims twitter/acme_jp/thread/1862003" in out
     assert "connection_view(nobody) (S9): unknown contact" in out
-    assert f"\n{6 + len(CHAT_TICKETS) + 1} tickets in the queue" in out
+    assert f"\n{6 + len(CHAT_TICKETS) + 1 + len(LEVELS_TICKETS)} tickets in the queue" in out
 
 
 # -- the knowledge-base sync (KB1-KB10) ---------------------------------------------------------
@@ -1005,18 +1009,21 @@ def _flat(out: str, marker: str) -> str:
 def test_demo_plays_the_kb_section_after_the_social_one_and_before_the_queue(
     chat_demo: tuple[str, Path],
 ) -> None:
-    """The sync section comes last, numbered on; its copies and run log live in the demo's
-    own SQLite file, beside the tickets (decision 43)."""
+    """The sync section comes after the social one, numbered on; its copies and run log live
+    in the demo's own SQLite file, beside the tickets (decision 43)."""
     out, db = chat_demo
     lines = [line.strip() for line in out.splitlines()]
     social = next(i for i, line in enumerate(lines) if line.startswith("── Facebook and X"))
     kb = lines.index(KB_HEADING)
-    assert social < kb < lines.index("The queue now:")
+    levels = lines.index(LEVELS_HEADING)
+    assert social < kb < levels < lines.index("The queue now:")
     social_steps = [step for step in _social_data()["steps"] if "section" not in step]
     kb_steps = [step for step in _kb_data()["steps"] if "section" not in step]
     first = next(line for line in lines[kb:] if _STEP.match(line))
     assert first.startswith(f"{46 + len(social_steps)}. [2026-11-28T09:00:00+09:00]")
-    numbers = [int(m.group(1)) for m in (re.match(r"(\d+)\. \[", line) for line in lines) if m]
+    numbers = [
+        int(m.group(1)) for m in (re.match(r"(\d+)\. \[", line) for line in lines[:levels]) if m
+    ]
     assert numbers[-1] == 45 + len(social_steps) + len(kb_steps)
     with SQLiteArticleTarget(db) as target:
         copies = {c.target_id: c.status.value for c in target.list_synced()}
@@ -1201,6 +1208,209 @@ def test_KB1_demo_disabling_stops_runs_and_keeps_the_copies(
     )
 
 
+# -- service levels, notifications and the work queue (SL1-SL7, N1-N3, Q1) -------------------
+
+LEVELS_HEADING = (
+    "── Service levels in business time, notifications and the work queue (SL1-SL7, N1-N3, Q1) ──"
+)
+
+
+def _levels_data() -> dict[str, Any]:
+    from deskcore.cli import demo
+
+    data: dict[str, Any] = json.loads(demo._bundled("sample_levels.json"))
+    return data
+
+
+def _levels_ticket(store: SQLiteTicketRepository, event: str) -> Ticket:
+    conversation = _levels_data()["events"][event]["conversation"]
+    found = store.find_by_reference(ExternalReference(**conversation))
+    assert found is not None
+    return found
+
+
+def _queue_rows(lines: list[str], nth: int) -> list[str]:
+    """The rows of the ``nth`` printed work queue (``1. #24 overdue since 11:00 twitter
+    ...``), spaces squeezed."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("work_queue (Q1)")]
+    rows = []
+    for line in lines[starts[nth] + 1 :]:
+        if not re.match(r"\d+\. #\d+ ", line):
+            break
+        rows.append(" ".join(line.split()))
+    return rows
+
+
+def test_demo_plays_the_levels_section_after_the_kb_one_and_before_the_queue(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The service-levels section comes last, numbered on, its clock after the sync's; its
+    two tickets are in department care, the only one its policies cover (SL1)."""
+    out, db = chat_demo
+    lines = [line.strip() for line in out.splitlines()]
+    kb, levels = lines.index(KB_HEADING), lines.index(LEVELS_HEADING)
+    assert kb < levels < lines.index("The queue now:")
+    last_kb = max(i for i in range(levels) if _STEP.match(lines[i]))
+    number = int(lines[last_kb].split(".")[0])
+    first = next(line for line in lines[levels:] if _STEP.match(line))
+    assert first.startswith(f"{number + 1}. [2027-01-08T15:00:00+09:00]")
+    steps = [step for step in _levels_data()["steps"] if "section" not in step]
+    numbers = [int(m.group(1)) for m in (re.match(r"(\d+)\. \[", line) for line in lines) if m]
+    assert numbers[-1] == number + len(steps)
+    assert "! rejected" not in "\n".join(lines[levels:])
+    with SQLiteTicketRepository(db) as store:
+        scarf, order = (_levels_ticket(store, event) for event in LEVELS_TICKETS)
+        assert [scarf.number, order.number] == [QUEUE + 1, QUEUE + 2]  # two merged away
+        assert {scarf.department_id, order.department_id} == {"care"}
+        assert scarf.first_responded_at == datetime.fromisoformat("2027-01-12T11:10:00+09:00")
+        assert order.status is TicketStatus.OPEN
+        assert [(r.from_status, r.to_status) for r in order.status_history()] == [
+            (TicketStatus.OPEN, TicketStatus.ON_HOLD),
+            (TicketStatus.ON_HOLD, TicketStatus.OPEN),
+        ]
+    assert f"\n{QUEUE} tickets in the queue, 2 in the trash" in out
+
+
+def test_SL1_SL3_N1_N2_demo_counts_business_hours_and_routes_a_returns_phrase(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """Friday 16:00 plus four business hours is Tuesday 11:00: two hours on Friday, the
+    weekend and the Monday holiday skipped, two more on Tuesday; the warning an hour before.
+    Every agent hears of the new ticket, and the returns team too, for 返品 (N1, W5)."""
+    out, _ = chat_demo
+    settings = _flat(out, "The care team gets service levels")
+    assert "Mon 2027-01-11 成人の日 (Coming of Age Day)" in settings
+    assert "care-standard (care): first response 4h (warn 1h before)" in settings
+    said = _flat(out, "Friday afternoon: a customer asks on X")
+    assert "“@acme_jp 先週届いたマフラーを返品したいです。手続きを教えてください。”" in said
+    assert "→ CREATE (new_conversation) on ticket #24" in said
+    assert "follow_up → 3 notifications (N1):" in said
+    assert "agent-yui, agent-ren: ticket_created by new-tickets" in said
+    assert "returns-team: ticket_created by returns, phrase 返品 at 19-21" in said
+    assert "template new-ticket: “[#24] New twitter ticket in care from tw-yamada_r”" in said
+    assert "SLA of #24 (care-standard, tokyo-office hours): next_wakeup_at Tue 10:00" in said
+    assert "first response running due Tue 2027-01-12 11:00, warning 10:00" in said
+    assert (
+        "counts 2h Fri 16:00-18:00 + 2h Tue 09:00-11:00; skips Sat, Sun, Mon 01-11 holiday" in said
+    )
+    assert "resolution running due Wed 2027-01-13 16:00, warning 11:00" in said
+    assert "check_service_levels(since=None) → no alerts (SL6); next wake-up Tue 10:00" in said
+    email = _flat(out, "An email: where is my order?")
+    assert "follow_up → 2 notifications (N1): agent-yui, agent-ren:" in email
+    assert "returns-team" not in email
+
+
+def test_SL5_SL7_demo_pauses_the_clock_on_hold_over_the_long_weekend(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """On hold from Friday 17:00 to Tuesday 09:30, the clock counted only Friday's half hour;
+    it resumes with 3h30m left, due at 14:00 after the lunch break (SL5)."""
+    out, _ = chat_demo
+    held = _flat(out, "puts the ticket on hold")
+    assert "change_status(#25, on_hold) → ticket.status_changed: open → on_hold (agent)" in held
+    assert "first response paused 30m counted, 3h30m left; no deadline while paused" in held
+    assert "next_wakeup_at none" in held
+    said = _flat(out, "Ren reopens it")
+    assert "sla_report(#25) (care-standard, tokyo-office hours): next_wakeup_at 12:00" in said
+    assert "first response running 30m counted, due Tue 2027-01-12 14:00, warning 12:00" in said
+    assert "first response counted Fri 2027-01-08 16:30-17:00" in said
+    assert "on hold Fri 2027-01-08 17:00 to Tue 2027-01-12 09:30: not counted" in said
+    assert "not counting while on hold (SL5)" in said
+
+
+def test_SL6_Q1_demo_warns_then_breaches_and_puts_the_overdue_ticket_first(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The host's wake-ups announce the warning at 10:00 and the breach at 11:00, once each,
+    to the policy's manager with the templates; the overdue ticket heads the queue until an
+    agent replies, ten minutes late (SL6, Q1)."""
+    out, _ = chat_demo
+    warned = _flat(out, "WARNING #24")
+    assert "check_service_levels(since=Fri 2027-01-08 16:00) → 1 alert (SL6)" in warned
+    assert "WARNING #24 first response at 10:00, due 11:00 → manager-saki" in warned
+    assert "sla-warning: “[#24] first_response due at 2027-01-12T11:00+09:00, 1h00m left" in warned
+    breached = _flat(out, "BREACH #24")
+    assert "check_service_levels(since=Tue 2027-01-12 10:00) → 1 alert (SL6)" in breached
+    assert "BREACH #24 first response overdue since 11:00 → manager-saki" in breached
+    assert "WARNING" not in breached
+    lines = [line.strip() for line in out.splitlines()]
+    before = _queue_rows(lines, 0)
+    assert [row.split(" twitter ")[0].split(" email ")[0] for row in before[:2]] == [
+        "1. #24 overdue since 11:00",
+        "2. #25 needs action due 14:00",
+    ]
+    assert "先週届いたマフラーを返品" in before[0]
+    replied = _flat(out, "Yui replies on X")
+    assert "→ APPEND (conversation_has_ticket) on ticket #24" in replied
+    assert (
+        "first response breached 4h10m counted, due Tue 2027-01-12 11:00, stopped by the reply "
+        "at 11:10: breached by 10m" in replied
+    )
+    assert "first response counted Fri 2027-01-08 16:00-18:00, Tue 2027-01-12 09:00-11:10" in (
+        replied
+    )
+    after = _queue_rows(lines, 1)
+    assert after[0] == "1. #25 needs action due 14:00 email Where is my order?"
+    assert after[-1].startswith("17. #24 other due Wed 16:00 twitter")
+    assert all(" overdue " not in row for row in after)
+
+
+def test_demo_levels_steps_from_custom_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Policies with their own managers and channels, no templates, a reply in time (met),
+    an overdue clock not yet stopped, and an event the edge rejects, which is reported."""
+    from deskcore.cli import demo
+
+    bundled = demo._bundled
+    data = _levels_data()
+    urgent = data["service_levels"]["policies"][0]
+    urgent["conditions"]["channels"] = ["twitter"]
+    urgent["managers"] = ["manager-ken"]
+    data["notifications"].pop("templates")
+    events = data["events"]
+    events["order-reply"] = dict(
+        events["order"],
+        reference=dict(events["order"]["reference"], native_id="<c42@acme.example>"),
+        direction="outbound",
+        author_id="agent-ren",
+        author_name="Ren (Acme Care)",
+        body="Your kettle leaves the warehouse today.",
+        sent_at="2027-01-12T09:40:00+09:00",
+    )
+    events["bad"] = dict(events["order"], sent_at="2027-01-12T09:40:00")
+    data["steps"] = [
+        *data["steps"][:4],
+        {"at": "2027-01-12T09:40:00+09:00", "note": "in-time reply", "event": "order-reply"},
+        {"at": "2027-01-12T09:41:00+09:00", "note": "a naive event", "event": "bad"},
+        {
+            "at": "2027-01-12T11:05:00+09:00",
+            "note": "a late check",
+            "explain": "scarf",
+            "check": True,
+        },
+    ]
+
+    def fake(name: str) -> str:
+        return json.dumps(data) if name == "sample_levels.json" else bundled(name)
+
+    monkeypatch.setattr(demo, "_bundled", fake)
+    assert main(["demo", "--db", str(tmp_path / "d.sqlite3")]) == 0
+    out = capsys.readouterr().out
+    settings = _flat(out, "The care team gets service levels")
+    assert "care-urgent (care, priority high, channel twitter): first response 1h" in settings
+    assert "resolution 8h; managers manager-ken" in settings
+    assert "template" not in _flat(out, "Friday afternoon")
+    assert "first response met 2h10m counted, met at Tue 2027-01-12 09:40" in _flat(
+        out, "in-time reply"
+    )
+    assert "! rejected at the edge (P6): sent_at:" in _flat(out, "a naive event")
+    late = _flat(out, "a late check")
+    assert "first response breached 4h05m counted, overdue since Tue 2027-01-12 11:00" in late
+    assert "BREACH #24 first response overdue since 11:00 → manager-saki" in late
+    assert "sla-" not in late
+
+
 def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The same output on every run, apart from the database's path (fixed clock and ids)."""
     outputs = []
@@ -1211,6 +1421,7 @@ def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "── Live chats" in outputs[0]
     assert "── Facebook and X" in outputs[0]
     assert "── The knowledge base in the chat tool" in outputs[0]
+    assert LEVELS_HEADING in outputs[0]
 
 
 def test_schema_prints_every_wire_schema(capsys: pytest.CaptureFixture[str]) -> None:

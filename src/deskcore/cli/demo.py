@@ -70,6 +70,12 @@ and ``note``) holding one or more of, done in this order:
 - ``copies``: the copies in the chat tool and the run log.
 
 A ``--stream`` plays only that stream.
+
+Last, the service-level section of ``data/sample_levels.json`` (played by
+:mod:`deskcore.cli._levels`): a desk with business calendars, SLA policies and notification
+rules; deadlines across a weekend and a Japanese holiday, a hold that pauses the clock, the
+host's wake-ups with their warning and breach, and the work queue with the overdue ticket on
+top until an agent replies (SL1-SL7, N1-N3, Q1).
 """
 
 from __future__ import annotations
@@ -294,7 +300,11 @@ def run_demo(*, db: str, stream: str | None, out: TextIO) -> int:
             step = _SocialScene(out, desk, clock, social, label).play(step)
             kb: dict[str, Any] = json.loads(_bundled("sample_kb.json"))
             with SQLiteArticleTarget(path) as target:
-                _KbScene(out, desk, clock, kb, label, target=target).play(step)
+                step = _KbScene(out, desk, clock, kb, label, target=target).play(step)
+            from deskcore.cli._levels import _LevelsScene  # imports this module
+
+            levels: dict[str, Any] = json.loads(_bundled("sample_levels.json"))
+            _LevelsScene(out, desk, clock, levels, label).play(step)
         _summary(out, store)
     return 0
 

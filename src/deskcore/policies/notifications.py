@@ -79,6 +79,8 @@ class Notification:
         reasons: Every rule that sends it, in rule order.
         content: The rendered template, when one was given.
         ticket_id: The ticket it is about, when there is one.
+        alert_key: For a service-level warning or breach, the :class:`~deskcore.policies.
+            SlaAlert`'s key: a host drops a notification whose key it has delivered.
     """
 
     recipient_id: str
@@ -86,6 +88,7 @@ class Notification:
     reasons: tuple[RoutingReason, ...]
     content: RenderedTemplate | None = None
     ticket_id: str | None = None
+    alert_key: str | None = None
 
 
 def _rules(rules: Iterable[RoutingRule], operation: str) -> tuple[RoutingRule, ...]:

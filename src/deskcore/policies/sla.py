@@ -40,6 +40,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -48,6 +49,7 @@ from deskcore.models._validate import is_aware
 from deskcore.models.calendar import BusinessCalendar
 from deskcore.models.enums import Direction, TicketStatus
 from deskcore.models.queue import QueueEntry
+from deskcore.models.schedule import zone
 from deskcore.models.sla import SlaMetric, SlaPolicy, SlaTarget
 from deskcore.models.thread import Comment, Message
 from deskcore.models.ticket import Ticket
@@ -60,6 +62,7 @@ __all__ = [
     "SlaReport",
     "SlaState",
     "evaluate_sla",
+    "format_business_time",
     "select_policy",
     "sla_alerts",
     "to_queue_entry",
@@ -106,8 +109,9 @@ class SlaClock:
         remaining: Business time left before the deadline (zero once reached).
         breached_by: Business time counted past the deadline (zero before it).
         due_at: When the clock counts its whole target (see the module notes), or ``None``.
-        warn_at: When it counted ``target.warn_after``, or will if it keeps running; ``None``
-            without a warning or while paused.
+        warn_at: When it counted ``target.warn_after``: in the past once reached, whatever
+            the state now, ahead while running; ``None`` without a warning, or when not yet
+            reached and not running.
         warning: Running, past ``warn_at``, not yet breached.
         next_wakeup_at: The next instant this clock changes on its own: its warning or its
             deadline, whichever comes first after ``now``; ``None`` unless running.
@@ -308,6 +312,10 @@ def _cycles(ticket: Ticket, now: datetime) -> tuple[datetime, datetime | None] |
     return (pending, None) if pending is not None else last
 
 
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).isoformat(timespec="minutes")
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -334,12 +342,9 @@ def _clock(
         state = SlaState.RUNNING
     else:
         state = SlaState.PAUSED
+    # Only a clock counting now is projected past ``now`` (``_measure``'s open-ended piece).
     due_at = measure.due_at
     warn_at = measure.warn_at
-    if due_at is not None and due_at > now and state is not SlaState.RUNNING:
-        due_at = None  # a projection only holds while the clock runs
-    if warn_at is not None and warn_at > now and state is not SlaState.RUNNING:
-        warn_at = None
     warning = state is SlaState.RUNNING and warn_at is not None and warn_at <= now
     wakeups = [t for t in (warn_at, due_at) if t is not None and t > now]
     intervals: tuple[tuple[datetime, datetime], ...] = ()
@@ -360,20 +365,33 @@ def _clock(
         due_at=due_at,
         warn_at=warn_at,
         warning=warning,
-        next_wakeup_at=min(wakeups) if state is SlaState.RUNNING and wakeups else None,
+        next_wakeup_at=min(wakeups) if wakeups else None,
         intervals=intervals,
-        explanation=_explain(metric, state, counted, within, start, stop, due_at, segments, now)
+        explanation=_explain(
+            zone(calendar.timezone),
+            metric,
+            state,
+            counted,
+            within,
+            start,
+            stop,
+            due_at,
+            segments,
+            now,
+        )
         + (" No business time is left in the calendar to reach it." if measure.never else ""),
     )
 
 
-def _duration(value: timedelta) -> str:
+def format_business_time(value: timedelta) -> str:
+    """A business-time duration as people read it: ``4h10m``, ``0h30m``, ``27h00m05s``."""
     minutes, seconds = divmod(round(value.total_seconds()), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if not seconds else f"{hours}h{minutes:02d}m{seconds:02d}s"
 
 
 def _explain(
+    tz: ZoneInfo,
     metric: SlaMetric,
     state: SlaState,
     counted: timedelta,
@@ -386,8 +404,8 @@ def _explain(
 ) -> str:
     name = metric.value.replace("_", " ")
     head = (
-        f"{name}: {_duration(counted)} of {_duration(within)} business time counted since "
-        f"{_utc(start)}"
+        f"{name}: {format_business_time(counted)} of {format_business_time(within)} business "
+        f"time counted since {_local(start, tz)}"
     )
     end = stop if stop is not None else now
     paused = sorted(
@@ -400,17 +418,19 @@ def _explain(
     if paused:
         head += f", not counting while {' or '.join(paused)} (SL5)"
     if state is SlaState.MET:
-        return f"{head}; met at {_utc(end)}, {_duration(within - counted)} to spare."
+        return (
+            f"{head}; met at {_local(end, tz)}, {format_business_time(within - counted)} to spare."
+        )
     if state is SlaState.BREACHED:
-        missed = "" if due_at is None else f" at {_utc(due_at)}"
-        late = f"{_duration(counted - within)} over"
+        missed = "" if due_at is None else f" at {_local(due_at, tz)}"
+        late = f"{format_business_time(counted - within)} over"
         if stop is not None:
-            return f"{head}; stopped at {_utc(stop)}, {late}: breached{missed}."
+            return f"{head}; stopped at {_local(stop, tz)}, {late}: breached{missed}."
         return f"{head}; not stopped, {late}: breached{missed}."
     if state is SlaState.PAUSED:
-        return f"{head}; paused now, {_duration(within - counted)} left."
-    due = "" if due_at is None else f", due {_utc(due_at)}"
-    return f"{head}; running, {_duration(within - counted)} left{due}."
+        return f"{head}; paused now, {format_business_time(within - counted)} left."
+    due = "" if due_at is None else f", due {_local(due_at, tz)}"
+    return f"{head}; running, {format_business_time(within - counted)} left{due}."
 
 
 def _require_now(now: object, operation: str) -> None:
@@ -463,7 +483,9 @@ def evaluate_sla(
     ):
         if not isinstance(value, kind):
             raise InvalidModelError(
-                "evaluate_sla", field, f"expected {kind.__name__}, got {type(value).__name__}"
+                "evaluate_sla",
+                field,
+                f"expected {kind.__name__}, got {type(value).__name__}",
             )
     segments = _segments(ticket, now)
     windows: dict[SlaMetric, tuple[datetime, datetime | None] | None] = {}

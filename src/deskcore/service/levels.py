@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -54,6 +55,7 @@ from deskcore.policies import (
     SlaReport,
     compile_routing_matcher,
     contact_metrics,
+    format_business_time,
     order_queue,
     render_template,
     route_notifications,
@@ -105,6 +107,13 @@ class ServiceLevelCheck:
     notifications: tuple[Notification, ...]
     next_wakeup_at: datetime | None
     checked: int
+
+
+def _local(moment: datetime, report: SlaReport, desk: DeskBase) -> str:
+    """``moment`` in the zone of the report's calendar, to the minute."""
+    assert desk.service_levels is not None
+    zone = desk.service_levels.calendar(report.calendar_id).timezone
+    return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes")
 
 
 def _earliest(moments: Iterable[datetime | None]) -> datetime | None:
@@ -300,9 +309,9 @@ class ServiceLevelUseCases(DeskBase):
                 "department": ticket.department_id,
                 "priority": ticket.priority.value,
                 "metric": alert.metric.value,
-                "due_at": "" if alert.due_at is None else alert.due_at.isoformat(),
-                "remaining": clock.remaining,
-                "breached_by": clock.breached_by,
+                "due_at": "" if alert.due_at is None else _local(alert.due_at, report, self),
+                "remaining": format_business_time(clock.remaining),
+                "breached_by": format_business_time(clock.breached_by),
             }
             content = render_template(template, values)
         reason = RoutingReason(rule_id=report.policy_id, audience=Audience.NAMED)
@@ -313,6 +322,7 @@ class ServiceLevelUseCases(DeskBase):
                 reasons=(reason,),
                 content=content,
                 ticket_id=ticket.id,
+                alert_key=alert.key,
             )
             for recipient in alert.recipients
         )
