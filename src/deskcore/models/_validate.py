@@ -7,7 +7,7 @@ the field, so a bad value is reported where it was made, not where it is later u
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -246,3 +246,23 @@ def coerce(enum_type: type[E], value: object, model: str, field: str) -> E:
     except (ValueError, TypeError):
         allowed = tuple(str(member.value) for member in enum_type)
         raise UnknownValueError(model, field, value, allowed) from None
+
+
+def to_tuple(value: Any) -> Any:
+    """Converter: an iterable to a tuple. A bare string is one value typed where a list was
+    meant: it is left for the validator to name."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return value
+    return tuple(value)
+
+
+def id_tuple(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validator: a tuple of ids (see :func:`identifier`)."""
+    if not isinstance(value, tuple):
+        raise InvalidModelError(
+            _model(instance),
+            attribute.name,
+            f"expected a sequence of ids, got {type(value).__name__}",
+        )
+    for item in value:
+        identifier(instance, attribute, item)

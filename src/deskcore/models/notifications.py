@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import string
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -15,11 +15,13 @@ from deskcore.errors import InvalidModelError
 from deskcore.models._frozen import FrozenMap
 from deskcore.models._validate import (
     MAX_TEXT_LENGTH,
+    id_tuple,
     identifier,
     instance_of,
     lenient,
     member,
     text,
+    to_tuple,
     tuple_of,
 )
 
@@ -43,24 +45,6 @@ class Audience(enum.StrEnum):
 
 def _to_audience(value: Audience | str) -> Audience:
     return lenient(Audience, value)
-
-
-def _to_tuple(value: object) -> object:
-    # A bare string is one value typed where a list was meant: leave it for the validator.
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        return value
-    return tuple(value)
-
-
-def _ids(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple):
-        raise InvalidModelError(
-            type(instance).__name__,
-            attribute.name,
-            f"expected a sequence of ids, got {type(value).__name__}",
-        )
-    for item in value:
-        identifier(instance, attribute, item)
 
 
 def _phrases(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -97,10 +81,10 @@ class RoutingRule:
 
     id: str = attrs.field(validator=identifier)
     audience: Audience = attrs.field(converter=_to_audience, validator=member(Audience))
-    agent_ids: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_ids)
-    phrases: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_phrases)
+    agent_ids: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=id_tuple)
+    phrases: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_phrases)
     prefix: bool = attrs.field(default=False, validator=instance_of(bool))
-    event_kinds: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_ids)
+    event_kinds: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=id_tuple)
 
     def __attrs_post_init__(self) -> None:
         def bad(field: str, reason: str) -> InvalidModelError:
@@ -185,7 +169,7 @@ TEMPLATE_VALUES: Mapping[str, frozenset[str]] = MappingProxyType(
 
 
 def _to_rules(value: object) -> object:
-    return _to_tuple(value)
+    return to_tuple(value)
 
 
 def _to_templates(value: object) -> object:
@@ -215,7 +199,7 @@ class NotificationSettings:
     rules: tuple[RoutingRule, ...] = attrs.field(
         default=(), converter=_to_rules, validator=tuple_of(RoutingRule)
     )
-    agents: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_ids)
+    agents: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=id_tuple)
     templates: FrozenMap[str, Template] = attrs.field(factory=FrozenMap, converter=_to_templates)
 
     @templates.validator

@@ -14,7 +14,16 @@ from typing import Any
 import attrs
 
 from deskcore.errors import InvalidModelError
-from deskcore.models._validate import identifier, instance_of, lenient, member, text, tuple_of
+from deskcore.models._validate import (
+    id_tuple,
+    identifier,
+    instance_of,
+    lenient,
+    member,
+    text,
+    to_tuple,
+    tuple_of,
+)
 from deskcore.models.calendar import BusinessCalendar
 from deskcore.models.enums import Channel, Priority
 from deskcore.models.ticket import Ticket
@@ -187,22 +196,6 @@ class SlaConditions:
         )
 
 
-def _to_ids(value: Any) -> Any:
-    # A list typed where one value was meant is left for the validator to name.
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        return value
-    return tuple(value)
-
-
-def _ids(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple):
-        raise InvalidModelError(
-            type(instance).__name__, attribute.name, f"expected a list of ids, got {value!r}"
-        )
-    for item in value:
-        identifier(instance, attribute, item)
-
-
 _optional_target = attrs.validators.optional(instance_of(SlaTarget))
 
 
@@ -236,7 +229,7 @@ class SlaPolicy:
     calendar_id: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(identifier)
     )
-    managers: tuple[str, ...] = attrs.field(default=(), converter=_to_ids, validator=_ids)
+    managers: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=id_tuple)
 
     def __attrs_post_init__(self) -> None:
         if not self.targets():
@@ -270,11 +263,11 @@ class SlaSettings:
     """
 
     calendars: tuple[BusinessCalendar, ...] = attrs.field(
-        converter=_to_ids, validator=tuple_of(BusinessCalendar)
+        converter=to_tuple, validator=tuple_of(BusinessCalendar)
     )
     default_calendar_id: str = attrs.field(validator=identifier)
     policies: tuple[SlaPolicy, ...] = attrs.field(
-        default=(), converter=_to_ids, validator=tuple_of(SlaPolicy)
+        default=(), converter=to_tuple, validator=tuple_of(SlaPolicy)
     )
 
     def __attrs_post_init__(self) -> None:

@@ -116,6 +116,19 @@ def _local(moment: datetime, report: SlaReport, desk: DeskBase) -> str:
     return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes")
 
 
+def _ticket_values(kind: str, ticket: Ticket) -> dict[str, object]:
+    """The placeholders every notification's template may use (``TEMPLATE_VALUES``)."""
+    return {
+        "event": kind,
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "channel": ticket.channel.code,
+        "department": ticket.department_id,
+        "priority": ticket.priority.value,
+    }
+
+
 def _earliest(moments: Iterable[datetime | None]) -> datetime | None:
     found = [moment for moment in moments if moment is not None]
     return min(found) if found else None
@@ -229,17 +242,7 @@ class ServiceLevelUseCases(DeskBase):
             if message is None or message.direction is not Direction.INBOUND:
                 return ()
         text = ticket.subject if message is None else message.body
-        values: dict[str, object] = {
-            "event": kind,
-            "ticket_id": ticket.id,
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "channel": ticket.channel.code,
-            "department": ticket.department_id,
-            "priority": ticket.priority.value,
-            "text": text,
-            "contact": ticket.contact_id,
-        }
+        values = _ticket_values(kind, ticket) | {"text": text, "contact": ticket.contact_id}
         template = settings.templates.get(kind)
         return route_notifications(
             kind,
@@ -300,14 +303,7 @@ class ServiceLevelUseCases(DeskBase):
         if template is not None:
             clock = report.clock(alert.metric)
             assert clock is not None
-            values: dict[str, object] = {
-                "event": kind,
-                "ticket_id": ticket.id,
-                "number": ticket.number,
-                "subject": ticket.subject,
-                "channel": ticket.channel.code,
-                "department": ticket.department_id,
-                "priority": ticket.priority.value,
+            values = _ticket_values(kind, ticket) | {
                 "metric": alert.metric.value,
                 "due_at": "" if alert.due_at is None else _local(alert.due_at, report, self),
                 "remaining": format_business_time(clock.remaining),
