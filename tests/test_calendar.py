@@ -20,11 +20,11 @@ from dateutil import tz as dateutil_tz
 from hypothesis import given, reject
 from hypothesis import strategies as st
 
+from calendar_oracle import MINUTE, ZONES, business_minutes, day_intervals
 from deskcore.errors import InvalidModelError, NaiveDatetimeError, NoBusinessTimeError
 from deskcore.models.calendar import BusinessCalendar
 from deskcore.policies.calendar import add, business_intervals, elapsed, next_open
 
-MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -48,33 +48,7 @@ def always(key: str) -> BusinessCalendar:
     )
 
 
-# -- the oracle ----------------------------------------------------------------------------------
-
-
-def _open(calendar: BusinessCalendar, wall: datetime) -> bool:
-    day, minute = wall.date(), wall.hour * 60 + wall.minute
-    for s, e in calendar.intervals_on(day):
-        if (s < e and s <= minute < e) or (e < s and minute >= s):
-            return True
-    return any(e < s and minute < e for s, e in calendar.intervals_on(day - timedelta(days=1)))
-
-
-def oracle(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[datetime]:
-    """The business minutes in ``[start, end)`` (UTC, minute-aligned), stepping minute by minute."""
-    zone = ZoneInfo(calendar.timezone)
-    moment = start - timedelta(hours=3)  # enough history for the high-water mark of a fold
-    mark: datetime | None = None
-    counted = []
-    while moment < end:
-        wall = moment.astimezone(zone).replace(tzinfo=None)
-        mark = wall if mark is None or wall > mark else mark
-        if moment >= start and _open(calendar, mark):
-            counted.append(moment)
-        moment += MINUTE
-    return counted
-
-
-# -- SL2: the model ------------------------------------------------------------------------------
+# The minute-stepping oracle lives in calendar_oracle.py, shared with the SLA tests.
 
 
 def test_SL2_an_empty_calendar_raises_instead_of_looping() -> None:
@@ -337,24 +311,6 @@ def test_SL4_a_holiday_on_a_23_or_25_hour_day_blanks_the_whole_local_day(holiday
 
 # -- properties against the oracle ---------------------------------------------------------------
 
-ZONES = {
-    "America/New_York": (date(2026, 3, 8), date(2026, 11, 1)),
-    "Europe/Berlin": (date(2026, 3, 29), date(2026, 10, 25)),
-    "Australia/Lord_Howe": (date(2026, 4, 5), date(2026, 10, 4)),
-    "Asia/Tokyo": (date(2026, 6, 10),),
-}
-
-
-@st.composite
-def day_intervals(draw: st.DrawFn) -> list[tuple[int, int]]:
-    points = sorted(draw(st.sets(st.integers(0, 48), max_size=4)))
-    pairs = [(a * 30, b * 30) for a, b in zip(points[::2], points[1::2], strict=False)]
-    last = pairs[-1][1] if pairs else 0
-    if last < 1410 and draw(st.booleans()):
-        start = draw(st.integers(last // 30, 47)) * 30
-        pairs.append((start, draw(st.integers(1, 8)) * 30))  # overnight, ends by 04:00
-    return [(a, b) for a, b in pairs if a != b]
-
 
 @st.composite
 def windows(draw: st.DrawFn) -> tuple[BusinessCalendar, datetime, datetime]:
@@ -378,22 +334,22 @@ def windows(draw: st.DrawFn) -> tuple[BusinessCalendar, datetime, datetime]:
 
 
 @given(windows())
-def test_SL3_SL4_elapsed_and_business_intervals_match_the_minute_oracle(
+def test_SL3_SL4_elapsed_and_business_intervals_match_the_minute_business_minutes(
     window: tuple[BusinessCalendar, datetime, datetime],
 ) -> None:
     calendar, start, end = window
-    minutes = oracle(calendar, start, end)
+    minutes = business_minutes(calendar, start, end)
     assert elapsed(calendar, start, end) == MINUTE * len(minutes)
     spans = business_intervals(calendar, start, end)
     assert sum((b - a for a, b in spans), timedelta(0)) == MINUTE * len(minutes)
 
 
 @given(windows(), st.data())
-def test_SL3_SL4_add_matches_the_minute_oracle(
+def test_SL3_SL4_add_matches_the_minute_business_minutes(
     window: tuple[BusinessCalendar, datetime, datetime], data: st.DataObject
 ) -> None:
     calendar, start, end = window
-    minutes = oracle(calendar, start, end)
+    minutes = business_minutes(calendar, start, end)
     n = data.draw(st.integers(0, len(minutes)))
     expected = start if n == 0 else minutes[n - 1] + MINUTE
     assert add(calendar, start, MINUTE * n) == expected

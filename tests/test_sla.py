@@ -20,6 +20,7 @@ import pytest
 from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
+from calendar_oracle import MINUTE, ZONES, business_minutes, day_intervals
 from deskcore import (
     Channel,
     Comment,
@@ -60,7 +61,6 @@ from deskcore.policies.sla import (
     to_queue_entry,
 )
 
-MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 TOKYO = ZoneInfo("Asia/Tokyo")
 OPEN, ON_HOLD, ESCALATED, CLOSED = (
@@ -929,48 +929,7 @@ def test_SL7_Q1_a_customer_reopen_after_overdue_is_no_agent_action() -> None:
 
 # -- properties against a minute-stepping oracle -------------------------------------------------
 
-ZONES = {
-    "America/New_York": (date(2026, 3, 8), date(2026, 11, 1)),
-    "Europe/Berlin": (date(2026, 3, 29), date(2026, 10, 25)),
-    "Australia/Lord_Howe": (date(2026, 4, 5), date(2026, 10, 4)),
-    "Asia/Tokyo": (date(2026, 6, 10),),
-}
 STEPS = ("open", "on_hold", "escalated", "closed", "inbound", "reply", "internal", "note")
-
-
-def _open_at(calendar: BusinessCalendar, wall: datetime) -> bool:
-    day, minute = wall.date(), wall.hour * 60 + wall.minute
-    for s, e in calendar.intervals_on(day):
-        if (s < e and s <= minute < e) or (e < s and minute >= s):
-            return True
-    return any(e < s and minute < e for s, e in calendar.intervals_on(day - timedelta(days=1)))
-
-
-def business_minutes(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[datetime]:
-    """The business minutes in ``[start, end)`` (minute-aligned), stepping minute by minute;
-    the local wall clock is held at its high-water mark through a fold (tests/test_calendar)."""
-    zone = ZoneInfo(calendar.timezone)
-    moment = start.astimezone(UTC) - timedelta(hours=3)
-    mark: datetime | None = None
-    counted = []
-    while moment < end:
-        wall = moment.astimezone(zone).replace(tzinfo=None)
-        mark = wall if mark is None or wall > mark else mark
-        if moment >= start and _open_at(calendar, mark):
-            counted.append(moment)
-        moment += MINUTE
-    return counted
-
-
-@st.composite
-def day_intervals(draw: st.DrawFn) -> list[tuple[int, int]]:
-    points = sorted(draw(st.sets(st.integers(0, 48), max_size=4)))
-    pairs = [(a * 30, b * 30) for a, b in zip(points[::2], points[1::2], strict=False)]
-    last = pairs[-1][1] if pairs else 0
-    if last < 1410 and draw(st.booleans()):
-        start = draw(st.integers(last // 30, 47)) * 30
-        pairs.append((start, draw(st.integers(1, 8)) * 30))  # overnight, ends by 04:00
-    return [(a, b) for a, b in pairs if a != b]
 
 
 @st.composite
