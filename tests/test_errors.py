@@ -28,6 +28,7 @@ from deskcore import (
     NoBusinessTimeError,
     NotFoundError,
     PermissionDeniedError,
+    ProfileAlreadyLinkedError,
     ReadOnlyArticleError,
     ReferenceClaimedError,
     SchemaVersionError,
@@ -56,6 +57,7 @@ EXAMPLES: dict[type[DeskcoreError], DeskcoreError] = {
     ReferenceClaimedError: ReferenceClaimedError("twitter/b/tweet/1", "t-2", "t-1"),
     DuplicateError: DuplicateError("ticket number", "7"),
     PermissionDeniedError: PermissionDeniedError("agent-1", "search_and_merge", "merge"),
+    ProfileAlreadyLinkedError: ProfileAlreadyLinkedError("twitter", "42", "lead-7"),
     ChatAccessDeniedError: ChatAccessDeniedError(
         "chat-sales",
         "change_status",
@@ -100,6 +102,7 @@ STABLE_CODES = {
     ReferenceClaimedError: "reference_claimed",
     DuplicateError: "duplicate",
     PermissionDeniedError: "permission_denied",
+    ProfileAlreadyLinkedError: "profile_already_linked",
     ChatAccessDeniedError: "chat_access_denied",
     ReadOnlyArticleError: "read_only_article",
     StorageError: "storage_error",

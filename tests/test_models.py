@@ -241,6 +241,42 @@ def queue_entry(**changes: Any) -> deskcore.models.QueueEntry:
     return deskcore.models.QueueEntry(**({"ticket": ticket} | changes))
 
 
+_PROFILE = deskcore.models.SocialProfile(network="twitter", id="42", handle="@yamada")
+_TWEET = deskcore.models.ExternalReference(
+    network="twitter", account="brand", kind="tweet", native_id="1"
+)
+
+
+def interaction(**changes: Any) -> deskcore.models.SocialInteraction:
+    fields: dict[str, Any] = {
+        "reference": _TWEET,
+        "trigger": "mention",
+        "profile": _PROFILE,
+        "at": T0,
+    }
+    return deskcore.models.SocialInteraction(**(fields | changes))
+
+
+def record_added(**changes: Any) -> deskcore.models.CrmRecordAdded:
+    fields: dict[str, Any] = {"record_id": "lead-1", "kind": "lead", "profile": _PROFILE, "at": T0}
+    return deskcore.models.CrmRecordAdded(**(fields | changes))
+
+
+def profile_linked(**changes: Any) -> deskcore.models.CrmProfileLinked:
+    fields: dict[str, Any] = {"record_id": "lead-1", "profile": _PROFILE, "at": T0}
+    return deskcore.models.CrmProfileLinked(**(fields | changes))
+
+
+def interaction_linked(**changes: Any) -> deskcore.models.CrmInteractionLinked:
+    fields: dict[str, Any] = {
+        "record_id": "lead-1",
+        "reference": _TWEET,
+        "trigger": "mention",
+        "at": T0,
+    }
+    return deskcore.models.CrmInteractionLinked(**(fields | changes))
+
+
 DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (Attachment, "created_at", attachment),
     (Revision, "replaced_at", revision),
@@ -266,6 +302,10 @@ DATETIME_FIELDS: list[tuple[type[Any], str, Callable[..., Any]]] = [
     (deskcore.models.StatusRecord, "at", status_record),
     (deskcore.models.QueueEntry, "due_at", queue_entry),
     (deskcore.models.QueueEntry, "overdue_since", queue_entry),
+    (deskcore.models.SocialInteraction, "at", interaction),
+    (deskcore.models.CrmRecordAdded, "at", record_added),
+    (deskcore.models.CrmProfileLinked, "at", profile_linked),
+    (deskcore.models.CrmInteractionLinked, "at", interaction_linked),
     *(
         (cls, "at", lambda cls=cls, **kw: event(cls, **kw))
         for cls in (

@@ -28,6 +28,7 @@ __all__ = [
     "NoBusinessTimeError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProfileAlreadyLinkedError",
     "ReadOnlyArticleError",
     "ReferenceClaimedError",
     "SchemaVersionError",
@@ -235,6 +236,33 @@ class DuplicateError(DeskcoreError):
         super().__init__(f"{kind} {key!r} exists already", kind=kind, key=str(key))
         self.kind = kind
         self.key = key
+
+
+class ProfileAlreadyLinkedError(DuplicateError):
+    """A social profile is linked to a lead or contact already, and a profile is linked to
+    at most one (R4, R5).
+
+    Attributes:
+        network: The profile's network.
+        profile_id: The profile's id.
+        record_id: The record it is linked to.
+    """
+
+    code = "profile_already_linked"
+
+    def __init__(self, network: str, profile_id: str, record_id: str) -> None:
+        DeskcoreError.__init__(
+            self,
+            f"the {network} profile {profile_id!r} is linked to {record_id} already",
+            network=network,
+            profile_id=profile_id,
+            record_id=record_id,
+        )
+        self.kind = "social profile"
+        self.key = f"{network}:{profile_id}"
+        self.network = network
+        self.profile_id = profile_id
+        self.record_id = record_id
 
 
 class PermissionDeniedError(DeskcoreError, PermissionError):

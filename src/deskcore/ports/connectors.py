@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from deskcore.models import ExternalReference, InboundMessage
+from deskcore.models.crm import CrmRecord, NewCrmRecord, SocialInteraction
 from deskcore.models.kbsync import SourceArticle, SyncedArticle, SyncRun
-from deskcore.models.social import SocialItem
+from deskcore.models.social import SocialItem, SocialProfile
 from deskcore.policies.kbsync import SyncPlan
 
 __all__ = [
@@ -75,14 +76,73 @@ class ChatConnector(Protocol):
 
 @runtime_checkable
 class CrmConnector(Protocol):
-    """A CRM: leads and contacts found from, and added for, social profiles (R1-R5)."""
+    """The host's CRM, as far as social automation goes: leads and contacts found by, created
+    for, and linked to social profiles, and the interactions linked to them (R1-R5).
 
-    def find_by_social_profile(self, network: str, handle: str) -> Record | None:
-        """The lead or contact already linked to this profile, or ``None``."""
+    The rules every implementation follows (checked by
+    :class:`deskcore.testing.crm_contracts.CrmConnectorContract`):
+
+    - A social profile (its network and id) is linked to at most one record. Creating a
+      record for a profile that is linked already, or linking it to a second record, is
+      refused with :class:`~deskcore.errors.ProfileAlreadyLinkedError`, atomically: of two
+      workers adding the same person at once, one creates the record and the other is told
+      which record won (R4).
+    - An interaction (by reference) is linked to a record at most once; linking it again
+      reports ``False`` and changes nothing, so replaying interactions adds nothing.
+    - Records come back as stored, every field included, with their linked profiles.
+
+    :class:`deskcore.adapters.InMemoryCrm` is the reference implementation.
+    """
+
+    def find_by_social_profile(self, profile: SocialProfile) -> CrmRecord | None:
+        """The lead or contact ``profile`` (by network and id) is linked to, or ``None``."""
         ...
 
-    def add_record(self, kind: str, fields: Record) -> str:
-        """Create a lead or contact (``kind``); returns its id."""
+    def get_record(self, record_id: str) -> CrmRecord:
+        """One record; raises :class:`~deskcore.errors.NotFoundError`."""
+        ...
+
+    def create_lead(self, draft: NewCrmRecord) -> CrmRecord:
+        """Create a lead from ``draft`` (its kind is ``lead``), linked to ``draft.profile``.
+
+        Raises:
+            ProfileAlreadyLinkedError: The profile is linked to a record already; nothing is
+                created.
+            InvalidModelError: ``draft`` is not a lead.
+        """
+        ...
+
+    def create_contact(self, draft: NewCrmRecord) -> CrmRecord:
+        """Create a contact from ``draft`` (its kind is ``contact``), linked to
+        ``draft.profile``; raises like :meth:`create_lead`."""
+        ...
+
+    def link_profile(self, record_id: str, profile: SocialProfile) -> CrmRecord:
+        """Link ``profile`` to the record (R5); linking it to the record it is linked to
+        already changes nothing. Returns the record as stored.
+
+        Raises:
+            NotFoundError: There is no such record.
+            ProfileAlreadyLinkedError: The profile is linked to another record.
+        """
+        ...
+
+    def link_interaction(self, record_id: str, interaction: SocialInteraction) -> bool:
+        """Link ``interaction`` to the record (R4), so it shows in the record's social list;
+        ``False`` when it is linked already (nothing changes).
+
+        Raises:
+            NotFoundError: There is no such record.
+            InvalidModelError: The interaction's profile is not linked to the record.
+        """
+        ...
+
+    def interactions(self, record_id: str) -> Sequence[SocialInteraction]:
+        """The interactions linked to the record, in the order they were linked.
+
+        Raises:
+            NotFoundError: There is no such record.
+        """
         ...
 
 

@@ -1,5 +1,9 @@
 """Use cases: the only layer that touches ports (P1)."""
 
+from deskcore.service.crm import (
+    CrmAutomation,
+    CrmOutcome,
+)
 from deskcore.service.desk import ChatOutcome, Desk, IntakeResult
 from deskcore.service.kbsync import MANUAL_SYNC_ID, KnowledgeSync, SyncOutcome, SyncResult
 from deskcore.service.levels import FollowUp, ServiceLevelCheck
@@ -10,6 +14,8 @@ __all__ = [
     "MANUAL_SYNC_ID",
     "AppendCheck",
     "ChatOutcome",
+    "CrmAutomation",
+    "CrmOutcome",
     "Desk",
     "FollowUp",
     "IntakeResult",
