@@ -5,14 +5,17 @@ is the embedded default. Both pass :class:`deskcore.testing.contracts.TicketRepo
 For the knowledge-base sync, :class:`InMemoryArticleSource` holds source articles, and
 :class:`InMemoryArticleTarget` and :class:`SQLiteArticleTarget` hold synced copies and the
 run log; both targets pass :class:`deskcore.testing.kb_contracts.ArticleTargetContract` and
-:class:`deskcore.testing.kb_contracts.SyncRunLogContract`. The SQLite adapters are imported
-only when first used, so ``import deskcore.adapters`` stays light.
+:class:`deskcore.testing.kb_contracts.SyncRunLogContract`. :class:`InMemoryCrm` is the
+reference CRM; it passes :class:`deskcore.testing.crm_contracts.CrmConnectorContract`. The
+SQLite adapters are imported only when first used, so ``import deskcore.adapters`` stays
+light.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from deskcore.adapters.crm_memory import InMemoryCrm
 from deskcore.adapters.kb_memory import InMemoryArticleSource, InMemoryArticleTarget
 from deskcore.adapters.memory import InMemoryTicketRepository, InMemoryUnitOfWork
 
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InMemoryArticleSource",
     "InMemoryArticleTarget",
+    "InMemoryCrm",
     "InMemoryTicketRepository",
     "InMemoryUnitOfWork",
     "SQLiteArticleTarget",

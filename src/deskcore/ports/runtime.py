@@ -22,5 +22,7 @@ class IdGenerator(Protocol):
     """Makes new unique ids for tickets and thread items."""
 
     def new_id(self, kind: str) -> str:
-        """A new id, unique across all kinds; ``kind`` is ``"ticket"`` or ``"item"``."""
+        """A new id, unique across all kinds; ``kind`` says what it is for: ``"ticket"`` or
+        ``"item"`` for the desk, ``"lead"`` or ``"contact"`` for
+        :class:`~deskcore.adapters.InMemoryCrm`."""
         ...
