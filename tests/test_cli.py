@@ -1255,9 +1255,12 @@ def test_demo_plays_the_levels_section_after_the_kb_one_and_before_the_queue(
     first = next(line for line in lines[levels:] if _STEP.match(line))
     assert first.startswith(f"{number + 1}. [2027-01-08T15:00:00+09:00]")
     steps = [step for step in _levels_data()["steps"] if "section" not in step]
-    numbers = [int(m.group(1)) for m in (re.match(r"(\d+)\. \[", line) for line in lines) if m]
+    crm = lines.index(CRM_HEADING)
+    numbers = [
+        int(m.group(1)) for m in (re.match(r"(\d+)\. \[", line) for line in lines[:crm]) if m
+    ]
     assert numbers[-1] == number + len(steps)
-    assert "! rejected" not in "\n".join(lines[levels:])
+    assert "! rejected" not in "\n".join(lines[levels:crm])
     with SQLiteTicketRepository(db) as store:
         scarf, order = (_levels_ticket(store, event) for event in LEVELS_TICKETS)
         assert [scarf.number, order.number] == [QUEUE + 1, QUEUE + 2]  # two merged away
@@ -1422,6 +1425,7 @@ def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "── Facebook and X" in outputs[0]
     assert "── The knowledge base in the chat tool" in outputs[0]
     assert LEVELS_HEADING in outputs[0]
+    assert CRM_HEADING in outputs[0]
 
 
 def test_schema_prints_every_wire_schema(capsys: pytest.CaptureFixture[str]) -> None:
@@ -1443,3 +1447,79 @@ def test_the_command_runs_as_a_module() -> None:
         check=True,
     )
     assert "demo" in done.stdout
+
+
+# -- CRM social automation (R1-R9) --------------------------------------------------------------
+
+CRM_HEADING = "── CRM social automation: leads and contacts from social interactions (R1-R9) ──"
+
+
+def test_demo_plays_the_crm_section_last_numbered_on(chat_demo: tuple[str, Path]) -> None:
+    """The CRM section comes after the service levels and before the queue, numbered on."""
+    out, _ = chat_demo
+    lines = [line.strip() for line in out.splitlines()]
+    levels, crm = lines.index(LEVELS_HEADING), lines.index(CRM_HEADING)
+    assert levels < crm < lines.index("The queue now:")
+    before = [int(m.group(1)) for m in (re.match(r"(\d+)\. \[", x) for x in lines[:crm]) if m]
+    after = [int(m.group(1)) for m in (re.match(r"(\d+)\. \[", x) for x in lines[crm:]) if m]
+    from deskcore.cli import demo
+
+    data: dict[str, Any] = json.loads(demo._bundled("sample_crm.json"))
+    steps = [step for step in data["steps"] if "section" not in step]
+    assert after == list(range(before[-1] + 1, before[-1] + 1 + len(steps)))
+
+
+def test_R2_R3_R4_demo_adds_a_contact_a_lead_and_links_an_existing_person(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The demo adds a contact (a big account's mention) and a lead (a retweet), with the
+    network as lead source, and links a known person's next interactions (R4)."""
+    out, _ = chat_demo
+    mention = _said(out, "@hanako_k (1,200 followers) mentions the brand")
+    assert "→ ADD_CONTACT (branch_matched)" in mention
+    assert "lead source Twitter (R3), owner sales-mai" in mention
+    assert "event crm.record_added contact-1" in mention
+    retweet = _said(out, "@daisuke_y retweets")
+    assert "→ ADD_LEAD (branch_matched)" in retweet
+    assert "branch 2 (retweeters)" in retweet
+    again = _said(out, "Hanako replies, then writes a private message")
+    assert again.count("→ LINK_EXISTING (already_linked)") == 2
+    assert "already the contact contact-1" in again
+    assert "crm.record_added" not in again
+    replay = _said(out, "delivers Hanako's first mention again")
+    assert "nothing new: the interaction is linked already" in replay
+    assert "event crm." not in replay
+    facebook = _said(out, "asks a price in a comment")
+    assert "→ ADD_LEAD" in facebook
+    assert "lead source Facebook" in facebook
+
+
+def test_R5_R6_R7_R8_R9_demo_by_hand_views_posts_columns_and_admins(
+    chat_demo: tuple[str, Path],
+) -> None:
+    """The refused non-social-admin (R9), linking by hand and its history (R5, R6), the social
+    list (R5), post checks (R7) and monitoring columns (R8)."""
+    out, _ = chat_demo
+    assert "! refused (R9): [permission_denied]" in _said(out, "Ken, an admin but not")
+    assert "→ sales-mai linked Emily Clark (twitter) to contact-2" in _said(
+        out, "links Emily's X account"
+    )
+    assert "already the contact contact-2" in _said(out, "the contact Mai linked gets it")
+    listing = _step_of(out, "Hanako's social list")
+    conversations = listing.index("conversations on twitter, newest first:")
+    messages = listing.index("messages on twitter, newest first:")
+    assert listing[conversations + 1].startswith("10:30 reply")
+    assert listing[conversations + 2].startswith("10:00 mention")
+    assert listing[messages + 1].startswith("10:30 message")
+    history = _step_of(out, "Mai's activity history")
+    assert history[1:] == [
+        "13:05 linked Emily Clark (twitter) to contact-2",
+        "13:00 added Emily Clark (facebook) as the contact contact-2",
+    ]
+    posts = _said(out, "Mai drafts posts")
+    assert "at most one image; this one has 2 (R7)" in posts
+    assert "Twitter takes images up to 5.0 MB (R7)" in posts
+    assert "7,340,032 bytes: ready to publish (R7)" in posts
+    columns = _said(out, "Monitoring columns:")
+    assert "→ column x-scarf: twitter keyword_search" in columns
+    assert "! refused: MonitoringColumn.kind: column fb-scarf: only Twitter searches" in columns

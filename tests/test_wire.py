@@ -580,6 +580,7 @@ def test_P6_json_schemas_cover_every_model_and_are_json() -> None:
         "social_settings",
         "kb_sync_settings",
         "sla_settings",
+        "crm_settings",
     }
     text = json.dumps(schemas)  # plain JSON data
     assert json.loads(text) == schemas
@@ -608,6 +609,16 @@ def test_P6_json_schemas_cover_every_model_and_are_json() -> None:
     thread_items = ticket["properties"]["thread"]["items"]
     assert thread_items["discriminator"]["propertyName"] == "kind"
     assert set(thread_items["discriminator"]["mapping"]) == {"message", "comment", "attachment"}
+
+
+@pytest.mark.parametrize("name", sorted(json_schemas()))
+def test_P6_every_exported_schema_is_a_valid_2020_12_schema(name: str) -> None:
+    """P6: each schema is itself valid under its dialect, so any validator can load it."""
+    import jsonschema
+
+    schema = json_schemas()[name]
+    assert schema["$schema"] == jsonschema.Draft202012Validator.META_SCHEMA["$id"]
+    jsonschema.Draft202012Validator.check_schema(schema)
 
 
 def test_P6_json_schemas_are_fresh_copies() -> None:

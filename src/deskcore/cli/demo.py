@@ -301,10 +301,13 @@ def run_demo(*, db: str, stream: str | None, out: TextIO) -> int:
             kb: dict[str, Any] = json.loads(_bundled("sample_kb.json"))
             with SQLiteArticleTarget(path) as target:
                 step = _KbScene(out, desk, clock, kb, label, target=target).play(step)
-            from deskcore.cli._levels import _LevelsScene  # imports this module
+            from deskcore.cli._crm import _CrmScene  # these import this module
+            from deskcore.cli._levels import _LevelsScene
 
             levels: dict[str, Any] = json.loads(_bundled("sample_levels.json"))
-            _LevelsScene(out, desk, clock, levels, label).play(step)
+            step = _LevelsScene(out, desk, clock, levels, label).play(step)
+            crm: dict[str, Any] = json.loads(_bundled("sample_crm.json"))
+            _CrmScene(out, desk, clock, crm, label).play(step)
         _summary(out, store)
     return 0
 

@@ -22,6 +22,15 @@ from deskcore.wire.chat import (
     parse_chat_integration,
 )
 from deskcore.wire.codecs import ticket_from_document, ticket_to_document, to_inbound_message
+from deskcore.wire.crm import (
+    CrmActionPayload,
+    CrmBranchPayload,
+    CrmConditionPayload,
+    CrmRulePayload,
+    CrmSettingsDocument,
+    OwnerRulePayload,
+    parse_crm_settings,
+)
 from deskcore.wire.documents import (
     AttachmentDocument,
     CommentDocument,
@@ -77,11 +86,17 @@ __all__ = [
     "ChatIntegrationDocument",
     "CommentDocument",
     "ContactPayload",
+    "CrmActionPayload",
+    "CrmBranchPayload",
+    "CrmConditionPayload",
+    "CrmRulePayload",
+    "CrmSettingsDocument",
     "CustomFieldValue",
     "DepartmentLinkPayload",
     "InboundMessageEvent",
     "KbSyncSettingsDocument",
     "MessageDocument",
+    "OwnerRulePayload",
     "ReferencePayload",
     "RevisionDocument",
     "SchedulePayload",
@@ -98,6 +113,7 @@ __all__ = [
     "WeeklyPayload",
     "json_schemas",
     "parse_chat_integration",
+    "parse_crm_settings",
     "parse_inbound_event",
     "parse_kb_sync_settings",
     "parse_sla_settings",

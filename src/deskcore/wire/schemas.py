@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from deskcore.wire.chat import ChatIntegrationDocument
+from deskcore.wire.crm import CrmSettingsDocument
 from deskcore.wire.documents import TicketDocument
 from deskcore.wire.inbound import InboundMessageEvent
 from deskcore.wire.kbsync import KbSyncSettingsDocument
@@ -26,6 +27,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "social_settings": SocialSettingsDocument,
     "kb_sync_settings": KbSyncSettingsDocument,
     "sla_settings": SlaSettingsDocument,
+    "crm_settings": CrmSettingsDocument,
 }
 
 
@@ -35,8 +37,9 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     The names are ``inbound_message_event`` (:class:`InboundMessageEvent`), ``ticket``
     (:class:`TicketDocument`), ``chat_integration`` (:class:`ChatIntegrationDocument`),
     ``social_item`` (:class:`SocialItemEvent`), ``social_settings``
-    (:class:`SocialSettingsDocument`), ``kb_sync_settings`` (:class:`KbSyncSettingsDocument`)
-    and ``sla_settings`` (:class:`SlaSettingsDocument`).
+    (:class:`SocialSettingsDocument`), ``kb_sync_settings`` (:class:`KbSyncSettingsDocument`),
+    ``sla_settings`` (:class:`SlaSettingsDocument`) and ``crm_settings``
+    (:class:`CrmSettingsDocument`).
     Each schema describes what the model accepts as JSON input, is self-contained (nested
     models under ``$defs``), names its dialect in ``$schema``, and is plain JSON data
     (``json.dumps`` works on it). A fresh copy is built on each call.
