@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time as clock
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, get_args
@@ -49,6 +48,7 @@ from deskcore.wire.crm import (
     Network,
     TriggerName,
 )
+from wire_support import as_json, assert_refused_at, assert_refused_by_length, hostile_ids, parsers
 
 
 def settings_of(data: Any) -> CrmSettings:
@@ -119,15 +119,7 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
-def as_json(data: object) -> bytes:
-    return json.dumps(data, ensure_ascii=False).encode("utf-8")
-
-
-PARSERS: dict[str, Callable[[dict[str, Any]], CrmSettings]] = {
-    "bytes": lambda data: settings_of(as_json(data)),
-    "str": lambda data: settings_of(json.dumps(data)),
-    "mapping": lambda data: settings_of(copy.deepcopy(data)),
-}
+PARSERS = parsers(settings_of)
 
 
 @pytest.fixture(params=sorted(PARSERS))
@@ -288,7 +280,10 @@ def conditions(draw: st.DrawFn, network: str, triggers: list[str]) -> CrmConditi
         value = draw(st.integers(0, 2**63 - 1))
     else:
         op = draw(st.sampled_from(_ops_of(field)))
-        value = draw(st.lists(_strings(), min_size=1, max_size=4))
+        values = ids() if field in {"brand", "channel_account"} else _strings()
+        if field == "handle":
+            values = values.filter(lambda handle: handle.strip().removeprefix("@").strip())
+        value = draw(st.lists(values, min_size=1, max_size=4))
     return CrmCondition(field=field, op=op, value=value)
 
 
@@ -348,17 +343,17 @@ def test_P6_R1_R2_any_settings_round_trip_exactly(settings: CrmSettings) -> None
     assert CrmSettingsDocument.from_domain(document.to_settings()) == document
 
 
-def test_P6_settings_over_the_document_limits_cannot_be_stored() -> None:
+def test_P6_the_document_and_the_domain_share_the_rule_limit() -> None:
+    """More rules than a document may hold cannot be built in the domain either, so
+    ``from_domain`` never meets settings it cannot write."""
     rule = settings_of(EXAMPLE).rules[0]
-    many = CrmSettings(
-        rules=tuple(
-            CrmRule(id=f"r{i}", network="twitter", triggers={"mention"}, branches=rule.branches)
-            for i in range(MAX_RULES + 1)
-        )
-    )
-    with pytest.raises(ValidationError) as caught:
-        CrmSettingsDocument.from_domain(many)
-    assert [e["loc"] for e in caught.value.errors()] == [("rules",)]
+    rules = [
+        CrmRule(id=f"r{i}", network="twitter", triggers={"mention"}, branches=rule.branches)
+        for i in range(MAX_RULES + 1)
+    ]
+    with pytest.raises(InvalidModelError, match=f"more than {MAX_RULES} rules"):
+        CrmSettings(rules=rules)
+    assert len(CrmSettingsDocument.from_domain(CrmSettings(rules=rules[:-1])).rules) == MAX_RULES
 
 
 # -- the acceptance: what is wrong and where ------------------------------------------------------
@@ -740,29 +735,15 @@ HOSTILE: list[tuple[str, dict[str, Any], tuple[str | int, ...], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("rule_name", "data", "loc", "fragment"),
-    HOSTILE,
-    ids=[
-        f"{name}-{i}-{'.'.join(map(str, loc)) or 'document'}"
-        for i, (name, _, loc, _) in enumerate(HOSTILE)
-    ],
-)
+@pytest.mark.parametrize(("rule", "data", "loc", "fragment"), HOSTILE, ids=hostile_ids(HOSTILE))
 def test_R1_R2_R9_P6_hostile_documents_are_refused_with_what_and_where(
     parse: Callable[[dict[str, Any]], CrmSettings],
-    rule_name: str,
+    rule: str,
     data: dict[str, Any],
     loc: tuple[str | int, ...],
     fragment: str,
 ) -> None:
-    with pytest.raises(ValidationError) as caught:
-        parse(data)
-    errors = caught.value.errors()
-    located = [e for e in errors if e["loc"] == loc]
-    assert located, f"{rule_name}: no error at {loc}; got {[(e['loc'], e['msg']) for e in errors]}"
-    assert any(part in e["msg"] for e in located for part in fragment.split("|")), [
-        e["msg"] for e in located
-    ]
+    assert_refused_at(parse, rule, data, loc, fragment)
 
 
 @pytest.mark.parametrize(
@@ -843,7 +824,7 @@ def _keywords(count: int) -> list[str]:
     return [f"キーワード{i}" for i in range(count)]
 
 
-def test_P6_R2_conditions_and_owners_at_the_documented_limits_parse_quickly() -> None:
+def test_P6_R2_conditions_and_owners_at_the_documented_limits_parse() -> None:
     data = changed(
         lambda d: d["rules"][0]["branches"][1].update(
             conditions=[
@@ -857,9 +838,7 @@ def test_P6_R2_conditions_and_owners_at_the_documented_limits_parse_quickly() ->
         )
     )
     text = as_json(data)
-    started = clock.perf_counter()
     settings = settings_of(text)
-    assert clock.perf_counter() - started < 5  # well under a second: a generous bound for CI
     pricing = settings.rules[0].branches[1]
     assert len(pricing.conditions[0].values) == MAX_CONDITION_VALUES
     assert pricing.action.owner is not None
@@ -909,15 +888,10 @@ def _many_branches(count: int) -> list[dict[str, Any]]:
     ],
     ids=["100k-keywords", "values", "owners", "conditions", "branches", "rules"],
 )
-def test_P6_documents_over_the_documented_limits_are_refused_quickly(
+def test_P6_documents_over_the_documented_limits_are_refused_by_length(
     data: dict[str, Any], loc: tuple[str | int, ...]
 ) -> None:
-    text = as_json(data)
-    started = clock.perf_counter()
-    with pytest.raises(ValidationError) as caught:
-        settings_of(text)
-    assert clock.perf_counter() - started < 1
-    assert any(e["loc"] == loc and e["type"] == "too_long" for e in caught.value.errors())
+    assert_refused_by_length(settings_of, data, loc)
 
 
 def test_P6_the_branch_limit_holds_a_long_rule() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -34,6 +35,7 @@ from deskcore.models._validate import (
     lenient,
     member,
     optional_identifier,
+    positive_int,
     text,
     to_tuple,
     tuple_of,
@@ -52,8 +54,13 @@ __all__ = [
     "CRM_NETWORKS",
     "CRM_TRIGGERS",
     "LEAD_SOURCES",
+    "MAX_BRANCHES",
+    "MAX_CONDITIONS",
+    "MAX_CONDITION_VALUES",
     "MAX_IMAGE_BYTES",
+    "MAX_OWNERS",
     "MAX_POST_IMAGES",
+    "MAX_RULES",
     "MONITORING_COLUMN_KINDS",
     "SEARCH_COLUMN_KINDS",
     "ConditionField",
@@ -133,10 +140,21 @@ _TRIGGER_OF_KIND: Mapping[tuple[str, SocialItemKind], CrmTrigger] = MappingProxy
     }
 )
 
-_MAX_CONDITION_VALUES = 10_000
-_MAX_OWNERS = 1000
-_MAX_BRANCHES = 100
-_MAX_CONDITIONS = 100
+MAX_RULES = 1000
+"""Most automation rules one :class:`CrmSettings` holds."""
+
+MAX_BRANCHES = 100
+"""Most branches of one rule."""
+
+MAX_CONDITIONS = 100
+"""Most conditions of one branch."""
+
+MAX_CONDITION_VALUES = 10_000
+"""Most values (keywords, handles, ids) of one condition."""
+
+MAX_OWNERS = 1000
+"""Most owners one owner rule spreads records among."""
+
 _name = text(1000)
 
 
@@ -336,9 +354,10 @@ CONDITION_OPS: Mapping[ConditionField, frozenset[ConditionOp]] = MappingProxyTyp
 
 
 def normalize_handle(handle: str) -> str:
-    """A handle as conditions compare it: without surrounding space, a leading ``@``, or
-    case (``@Yamada`` and ``yamada`` are one handle)."""
-    return handle.strip().removeprefix("@").casefold()
+    """A handle as conditions compare it: NFKC-normalised (full-width ``＠Ｙａｍａｄａ`` as typed
+    with a Japanese input method is ``@Yamada``), without surrounding space, a leading ``@``,
+    or case (``@Yamada`` and ``yamada`` are one handle)."""
+    return unicodedata.normalize("NFKC", handle).strip().removeprefix("@").strip().casefold()
 
 
 def _to_field(value: ConditionField | str) -> ConditionField:
@@ -393,8 +412,8 @@ class CrmCondition:
             return
         if not isinstance(value, tuple) or not value:
             raise bad(f"{self.op.value} takes a non-empty list, got {value!r}")
-        if len(value) > _MAX_CONDITION_VALUES:
-            raise bad(f"more than {_MAX_CONDITION_VALUES} values")
+        if len(value) > MAX_CONDITION_VALUES:
+            raise bad(f"more than {MAX_CONDITION_VALUES} values")
         for element in value:
             if not isinstance(element, str):
                 raise bad(f"expected strings, got {type(element).__name__}")
@@ -411,10 +430,12 @@ class CrmCondition:
             elif self.field is ConditionField.NETWORK:
                 if element not in CRM_TRIGGERS:
                     raise bad(f"{element!r}: CRM automation covers facebook and twitter")
-            else:
+            elif self.field is ConditionField.HANDLE:
                 _label(self, attrs.fields(CrmCondition).value, element)
-                if not element.strip():
-                    raise bad("a value must not be blank")
+                if not normalize_handle(element):
+                    raise bad("a handle must not be blank")
+            else:  # brand and channel account: ids, as the interaction carries them
+                identifier(self, attrs.fields(CrmCondition).value, element)
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -459,8 +480,8 @@ class OwnerRule:
             raise InvalidModelError(
                 "OwnerRule", "user_id", "give either one owner (user_id) or spread_among"
             )
-        if len(self.spread_among) > _MAX_OWNERS:
-            raise InvalidModelError("OwnerRule", "spread_among", f"more than {_MAX_OWNERS} owners")
+        if len(self.spread_among) > MAX_OWNERS:
+            raise InvalidModelError("OwnerRule", "spread_among", f"more than {MAX_OWNERS} owners")
         if len(set(self.spread_among)) != len(self.spread_among):
             raise InvalidModelError("OwnerRule", "spread_among", "an owner is listed twice")
 
@@ -555,9 +576,9 @@ class CrmBranch:
     action: CrmAction = attrs.field(validator=instance_of(CrmAction))
 
     def __attrs_post_init__(self) -> None:
-        if len(self.conditions) > _MAX_CONDITIONS:
+        if len(self.conditions) > MAX_CONDITIONS:
             raise InvalidModelError(
-                "CrmBranch", "conditions", f"more than {_MAX_CONDITIONS} conditions"
+                "CrmBranch", "conditions", f"more than {MAX_CONDITIONS} conditions"
             )
 
 
@@ -613,9 +634,9 @@ class CrmRule:
             )
         if not self.branches:
             raise InvalidModelError("CrmRule", "branches", f"rule {self.id}: give a branch (R2)")
-        if len(self.branches) > _MAX_BRANCHES:
+        if len(self.branches) > MAX_BRANCHES:
             raise InvalidModelError(
-                "CrmRule", "branches", f"rule {self.id}: more than {_MAX_BRANCHES} branches"
+                "CrmRule", "branches", f"rule {self.id}: more than {MAX_BRANCHES} branches"
             )
         for number, branch in enumerate(self.branches, start=1):
             for condition in branch.conditions:
@@ -679,6 +700,8 @@ class CrmSettings:
     )
 
     def __attrs_post_init__(self) -> None:
+        if len(self.rules) > MAX_RULES:
+            raise InvalidModelError("CrmSettings", "rules", f"more than {MAX_RULES} rules")
         seen: set[str] = set()
         for rule in self.rules:
             if rule.id in seen:
@@ -924,12 +947,16 @@ class CrmRecordAdded:
     record_id: str = attrs.field(validator=identifier)
     kind: CrmRecordKind = attrs.field(converter=_to_kind, validator=member(CrmRecordKind))
     profile: SocialProfile = attrs.field(validator=instance_of(SocialProfile))
-    lead_source: str | None = None
-    owner_id: str | None = None
+    lead_source: str | None = attrs.field(default=None, validator=_optional_label)
+    owner_id: str | None = attrs.field(default=None, validator=optional_identifier)
     actor_id: str | None = attrs.field(default=None, validator=optional_identifier)
-    rule_id: str | None = None
-    branch: int | None = None
-    reference: ExternalReference | None = None
+    rule_id: str | None = attrs.field(default=None, validator=optional_identifier)
+    branch: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(positive_int)
+    )
+    reference: ExternalReference | None = attrs.field(
+        default=None, validator=attrs.validators.optional(instance_of(ExternalReference))
+    )
     at: datetime = attrs.field(converter=fixed_offset, validator=aware)
 
 

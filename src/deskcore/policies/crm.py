@@ -108,7 +108,7 @@ class CrmMatcher:
     """The keywords of every text condition of a :class:`CrmSettings`, compiled once (W4).
 
     Build it with :func:`compile_crm_matcher` and reuse it for every interaction; it never
-    changes after construction, so one matcher may serve many threads.
+    changes what it matches after construction, so one matcher may serve many threads.
     """
 
     def __init__(self, settings: CrmSettings) -> None:
@@ -117,7 +117,9 @@ class CrmMatcher:
                 "CrmMatcher", "settings", f"expected CrmSettings, got {type(settings).__name__}"
             )
         self.settings = settings
+        self._equal: CrmSettings | None = None
         self._ids: dict[CrmCondition, str] = {}
+        self._handles: dict[CrmCondition, frozenset[str]] = {}
         rules: list[KeywordRule] = []
         for rule in settings.rules:
             for branch in rule.branches:
@@ -126,7 +128,24 @@ class CrmMatcher:
                         key = f"c{len(self._ids)}"
                         self._ids[condition] = key
                         rules.append(KeywordRule(id=key, keywords=condition.values))
+                    elif condition.field is ConditionField.HANDLE:
+                        self._handles[condition] = frozenset(
+                            normalize_handle(value) for value in condition.values
+                        )
         self._matcher = KeywordMatcher.compile(rules)
+
+    def compiled_from(self, settings: CrmSettings) -> bool:
+        """Whether the matcher was compiled from ``settings`` (or from settings equal to them).
+
+        The last equal settings object is remembered, so a host that re-reads equal settings
+        for every interaction pays the deep comparison once per object, not per call.
+        """
+        if settings is self.settings or settings is self._equal:
+            return True
+        if settings != self.settings:
+            return False
+        self._equal = settings  # one reference assignment: safe to race
+        return True
 
     def matched(self, text: str) -> frozenset[str]:
         """The keys of the text conditions with a keyword in ``text``."""
@@ -136,6 +155,10 @@ class CrmMatcher:
         """The key of one of the settings' text conditions."""
         return self._ids[condition]
 
+    def handles(self, condition: CrmCondition) -> frozenset[str]:
+        """The handles of one of the settings' handle conditions, normalised once."""
+        return self._handles[condition]
+
 
 def compile_crm_matcher(settings: CrmSettings) -> CrmMatcher:
     """Compile the keywords of ``settings``' text conditions once, for
@@ -144,41 +167,62 @@ def compile_crm_matcher(settings: CrmSettings) -> CrmMatcher:
     return CrmMatcher(settings)
 
 
+def _actual(condition: CrmCondition, interaction: SocialInteraction) -> str | None:
+    """The interaction's value of a condition on the network, trigger, brand, channel account
+    or handle."""
+    field = condition.field
+    if field is ConditionField.NETWORK:
+        return interaction.network
+    if field is ConditionField.TRIGGER:
+        return interaction.trigger.value
+    if field is ConditionField.BRAND:
+        return interaction.brand_id
+    if field is ConditionField.CHANNEL_ACCOUNT:
+        return interaction.channel_account
+    return normalize_handle(interaction.profile.handle) or None
+
+
 def _holds(
     condition: CrmCondition,
     interaction: SocialInteraction,
     matcher: CrmMatcher,
     matched: frozenset[str],
-) -> tuple[bool, str]:
-    """Whether ``condition`` holds, and what was compared (for explanations)."""
+) -> bool:
+    """Whether ``condition`` holds for ``interaction``."""
     field = condition.field
     if field is ConditionField.TEXT:
-        found = matcher.key(condition) in matched
-        seen = "a keyword is in the text" if found else "no keyword is in the text"
-        return found == (condition.op is ConditionOp.CONTAINS_ANY), seen
+        return (matcher.key(condition) in matched) == (condition.op is ConditionOp.CONTAINS_ANY)
     if field is ConditionField.FOLLOWER_COUNT:
         followers = interaction.follower_count
         assert isinstance(condition.value, int)
         if followers is None:
-            return False, "the follower count is unknown"
+            return False
         if condition.op is ConditionOp.AT_LEAST:
-            return followers >= condition.value, f"{followers} followers"
-        return followers <= condition.value, f"{followers} followers"
-    actual: str | None
-    if field is ConditionField.NETWORK:
-        actual = interaction.network
-    elif field is ConditionField.TRIGGER:
-        actual = interaction.trigger.value
-    elif field is ConditionField.BRAND:
-        actual = interaction.brand_id
-    elif field is ConditionField.CHANNEL_ACCOUNT:
-        actual = interaction.channel_account
-    else:
-        actual = normalize_handle(interaction.profile.handle) or None
-        present = actual is not None and actual in {normalize_handle(v) for v in condition.values}
-        return present == (condition.op is ConditionOp.IN), f"handle {actual!r}"
-    present = actual is not None and actual in condition.values
-    return present == (condition.op is ConditionOp.IN), f"{field.value} {actual!r}"
+            return followers >= condition.value
+        return followers <= condition.value
+    actual = _actual(condition, interaction)
+    values = matcher.handles(condition) if field is ConditionField.HANDLE else condition.values
+    return (actual is not None and actual in values) == (condition.op is ConditionOp.IN)
+
+
+def _seen(
+    condition: CrmCondition,
+    interaction: SocialInteraction,
+    matcher: CrmMatcher,
+    matched: frozenset[str],
+) -> str:
+    """What ``condition`` was compared with, in words, for an explanation."""
+    field = condition.field
+    if field is ConditionField.TEXT:
+        found = matcher.key(condition) in matched
+        return "a keyword is in the text" if found else "no keyword is in the text"
+    if field is ConditionField.FOLLOWER_COUNT:
+        followers = interaction.follower_count
+        return "the follower count is unknown" if followers is None else f"{followers} followers"
+    actual = _actual(condition, interaction)
+    if field is ConditionField.HANDLE:
+        return f"handle {actual!r}"
+    return f"{field.value} {actual!r}"
 
 
 def _first_failure(
@@ -186,12 +230,11 @@ def _first_failure(
     interaction: SocialInteraction,
     matcher: CrmMatcher,
     matched: frozenset[str],
-) -> str | None:
-    """``None`` when every condition of ``branch`` holds; else why the first one does not."""
+) -> CrmCondition | None:
+    """``None`` when every condition of ``branch`` holds; else the first one that does not."""
     for condition in branch.conditions:
-        holds, seen = _holds(condition, interaction, matcher, matched)
-        if not holds:
-            return f"{condition.describe()} does not hold ({seen})"
+        if not _holds(condition, interaction, matcher, matched):
+            return condition
     return None
 
 
@@ -246,7 +289,13 @@ def decide_crm_action(
         )
     if matcher is None:
         matcher = compile_crm_matcher(settings)
-    elif matcher.settings is not settings and matcher.settings != settings:
+    elif not isinstance(matcher, CrmMatcher):
+        raise InvalidModelError(
+            "decide_crm_action",
+            "matcher",
+            f"expected CrmMatcher (compile_crm_matcher), got {type(matcher).__name__}",
+        )
+    elif not matcher.compiled_from(settings):
         raise InvalidModelError(
             "decide_crm_action", "matcher", "the matcher was compiled from other settings"
         )
@@ -276,18 +325,20 @@ def decide_crm_action(
             f"{interaction.network}",
         )
     matched = matcher.matched(interaction.text) if interaction.text else frozenset()
-    failures: list[str] = []
+    failures: list[tuple[CrmRule, int, CrmBranch, CrmCondition]] = []
     for rule in watching:
         for number, branch in enumerate(rule.branches, start=1):
             failure = _first_failure(branch, interaction, matcher, matched)
-            label = _branch_label(rule, number, branch)
             if failure is not None:
-                failures.append(f"{label}: {failure}")
+                failures.append((rule, number, branch, failure))
                 continue
+            label = _branch_label(rule, number, branch)
             return _apply(interaction, rule, number, branch, f"{who}: {label} applies")
-    shown = "; ".join(failures[:3]) + (
-        f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
-    )
+    shown = "; ".join(
+        f"{_branch_label(rule, number, branch)}: {condition.describe()} does not hold "
+        f"({_seen(condition, interaction, matcher, matched)})"
+        for rule, number, branch, condition in failures[:3]
+    ) + (f"; and {len(failures) - 3} more" if len(failures) > 3 else "")
     return CrmDecision(
         action=CrmDecisionKind.NOTHING,
         reason="no_branch",
@@ -378,6 +429,11 @@ class SocialList:
     messages: tuple[SocialInteraction, ...] = ()
 
 
+def _require_iterable(value: object, function: str, name: str, what: str) -> None:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidModelError(function, name, f"expected {what}, got {type(value).__name__}")
+
+
 def social_list(
     interactions: Iterable[SocialInteraction],
     *,
@@ -388,12 +444,12 @@ def social_list(
     keeping those of ``network`` and ``brand_id`` when given (R5). An interaction given twice
     (by reference) shows once; ties in time keep the order given, latest given first.
     """
-    if isinstance(interactions, str | bytes) or not isinstance(interactions, Iterable):
-        raise InvalidModelError(
-            "social_list",
-            "interactions",
-            f"expected interactions, got {type(interactions).__name__}",
-        )
+    _require_iterable(interactions, "social_list", "interactions", "interactions")
+    for name, value in (("network", network), ("brand_id", brand_id)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidModelError(
+                "social_list", name, f"expected a string or None, got {type(value).__name__}"
+            )
     seen: set[object] = set()
     public: list[tuple[int, SocialInteraction]] = []
     private: list[tuple[int, SocialInteraction]] = []
@@ -433,11 +489,12 @@ def search_profiles(
     Raises:
         InvalidModelError: ``query`` is blank, or ``limit`` is not from 1 to 1000.
     """
-    if not isinstance(query, str) or not query.strip():
+    wanted = normalize_handle(query) if isinstance(query, str) else ""
+    if not wanted:
         raise InvalidModelError("search_profiles", "query", "give the words to search for")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidModelError("search_profiles", "limit", f"{limit!r}: use 1 to 1000")
-    wanted = normalize(query.strip().removeprefix("@"))
+    _require_iterable(profiles, "search_profiles", "profiles", "social profiles")
     ranked: dict[tuple[str, str], tuple[int, str, str, SocialProfile]] = {}
     for profile in profiles:
         if not isinstance(profile, SocialProfile):
@@ -449,7 +506,7 @@ def search_profiles(
         key = (profile.network, profile.id)
         if key in ranked:
             continue
-        handle = normalize(profile.handle.strip().removeprefix("@"))
+        handle = normalize_handle(profile.handle)
         name = normalize(profile.display_name)
         ident = normalize(profile.id)
         if wanted in (handle, ident):
@@ -487,10 +544,8 @@ class ActivityEntry:
     record_id: str
 
 
-def _entry(event: CrmEvent) -> ActivityEntry | None:
-    actor = event.actor_id
-    if actor is None:
-        return None
+def _entry(event: CrmEvent, actor: str) -> ActivityEntry:
+    """The history entry of an event ``actor`` took."""
     if isinstance(event, CrmRecordAdded):
         return ActivityEntry(
             at=event.at,
@@ -539,6 +594,7 @@ def activity_history(
         raise InvalidModelError("activity_history", "actor_id", f"{actor_id!r}: give a user id")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidModelError("activity_history", "limit", f"{limit!r}: use 1 or more, or None")
+    _require_iterable(events, "activity_history", "events", "events")
     order = count()
     entries: list[tuple[datetime, int, ActivityEntry]] = []
     for event in events:
@@ -546,9 +602,7 @@ def activity_history(
             continue
         if event.actor_id != actor_id:
             continue
-        entry = _entry(event)
-        assert entry is not None
-        entries.append((event.at, next(order), entry))
+        entries.append((event.at, next(order), _entry(event, actor_id)))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     chosen = entries if limit is None else entries[:limit]
     return tuple(entry for _, _, entry in chosen)
@@ -578,7 +632,7 @@ def check_post(draft: PostDraft) -> tuple[PostProblem, ...]:
     """The problems that keep ``draft`` from being published (R7); empty when it may be.
 
     A post carries at most one image, of at most 5 MB on Twitter and 25 MB on Facebook
-    (:data:`~deskcore.models.crm.MAX_IMAGE_BYTES`), and has a text or an image.
+    (:data:`~deskcore.models.MAX_IMAGE_BYTES`), and has a text or an image.
     """
     if not isinstance(draft, PostDraft):
         raise InvalidModelError(

@@ -181,7 +181,7 @@ class CrmAutomation:
         self, item: SocialItem, *, follower_count: int | None = None, brand_id: str | None = None
     ) -> CrmOutcome:
         """:meth:`handle_interaction` for a social item as the social tool reports it
-        (:func:`~deskcore.models.crm.interaction_from_item`); an item that is no interaction
+        (:func:`~deskcore.models.interaction_from_item`); an item that is no interaction
         (the brand's own post, a kind that is no trigger on its network) does nothing, with
         the reason ``not_an_interaction``."""
         interaction = interaction_from_item(item, follower_count=follower_count, brand_id=brand_id)

@@ -85,6 +85,11 @@ from deskcore.errors import InvalidModelError
 from deskcore.models.crm import (
     CRM_TRIGGERS,
     LEAD_SOURCES,
+    MAX_BRANCHES,
+    MAX_CONDITION_VALUES,
+    MAX_CONDITIONS,
+    MAX_OWNERS,
+    MAX_RULES,
     CrmAction,
     CrmBranch,
     CrmCondition,
@@ -125,21 +130,6 @@ __all__ = [
     "TriggerConditionPayload",
     "parse_crm_settings",
 ]
-
-MAX_RULES = 1000
-"""Most automation rules one settings document may hold."""
-
-MAX_BRANCHES = 100
-"""Most branches of one rule (the domain's limit)."""
-
-MAX_CONDITIONS = 100
-"""Most conditions of one branch (the domain's limit)."""
-
-MAX_CONDITION_VALUES = 10_000
-"""Most values (keywords, handles, ids) of one condition (the domain's limit)."""
-
-MAX_OWNERS = 1000
-"""Most owners an owner rule spreads records among (the domain's limit)."""
 
 _MAX_TRIGGER_NAME = 64  # longer than any trigger; keeps a refused name short in messages
 
