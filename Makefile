@@ -21,7 +21,7 @@ BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-PY_PATHS := src tests benchmarks
+PY_PATHS := src tests benchmarks scripts
 SPHINX := $(BIN)/sphinx-build -W --keep-going -E -b html docs docs/_build/html
 
 .PHONY: help demo test lint docs bench clean distclean

@@ -544,8 +544,9 @@ def run(quick: bool) -> list[Result]:
             baseline_name="raw sqlite3 batched",
             baseline=_rate(raw_batched.best, n),
             target=Target(
-                source="PF4",
-                text=f">= {PF4_ITEMS_PER_SECOND:,.0f} items/s",
+                source="goal",
+                text=f">= {PF4_ITEMS_PER_SECOND:,.0f} items/s, PF4's bound without the JSON "
+                "(PF4 itself: replay.sqlite)",
                 bound=PF4_ITEMS_PER_SECOND,
                 at_least=True,
             ),

@@ -58,9 +58,37 @@ def _figure(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{_number(value)} {unit}"
 
 
+def _verdict(result: Result) -> str:
+    target = result.target
+    if target is None:
+        return "-"
+    met = bool(result.meets_target())
+    if target.is_spec:
+        return "PASS" if met else "FAIL"
+    return "ok" if met else "SLOW"
+
+
+def _target(result: Result) -> str:
+    target = result.target
+    if target is None:
+        return "-"
+    return f"{target.source if target.is_spec else 'goal'}: {target.text}"
+
+
 def format_table(results: Sequence[Result]) -> list[str]:
-    """The results as aligned text lines: a table, then one line per target, then notes."""
-    header = ("benchmark", "figure (best)", "median", "baseline", "baseline figure", "ratio")
+    """The results as aligned text lines: one table (each figure, its same-run baseline, the
+    ratio, the target it is held against and whether it meets it), then one line per target
+    with the observed number, then notes."""
+    header = (
+        "benchmark",
+        "figure (best)",
+        "median",
+        "baseline",
+        "baseline figure",
+        "ratio",
+        "verdict",
+        "target",
+    )
     rows = [header]
     for r in results:
         rows.append(
@@ -71,13 +99,15 @@ def format_table(results: Sequence[Result]) -> list[str]:
                 r.baseline_name or "-",
                 _figure(r.baseline, r.unit),
                 "-" if r.ratio is None else f"{r.ratio:.2f}x",
+                _verdict(r),
+                _target(r),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for n, row in enumerate(rows):
         cells = [
-            cell.ljust(width) if i in (0, 3) else cell.rjust(width)
+            cell.ljust(width) if i in (0, 3, 6, 7) else cell.rjust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
@@ -85,6 +115,10 @@ def format_table(results: Sequence[Result]) -> list[str]:
             lines.append("  ".join("-" * width for width in widths))
     lines.append("")
     lines.append("ratio = figure / baseline (for items/s higher is better; for us/item lower is)")
+    lines.append(
+        "verdict: PASS/FAIL for a target SPEC.md section 14 states (PF1-PF4), "
+        "ok/SLOW for a design goal it does not"
+    )
     lines.append("")
     lines.append("targets:")
     targeted = [r for r in results if r.target is not None]
@@ -93,20 +127,13 @@ def format_table(results: Sequence[Result]) -> list[str]:
     for r in targeted:
         target = r.target
         assert target is not None
-        met = r.meets_target()
-        verdict = {
-            (True, True): "PASS",
-            (True, False): "FAIL",
-            (False, True): "ok",
-            (False, False): "SLOW",
-        }[target.is_spec, bool(met)]
         observed = (
             f"{r.ratio:.2f}x {r.baseline_name}"
             if target.on_ratio and r.ratio is not None
             else _figure(r.value, r.unit)
         )
         kind = target.source if target.is_spec else "goal (not in spec)"
-        lines.append(f"  {verdict:<4}  {kind}: {r.name} = {observed}; target {target.text}")
+        lines.append(f"  {_verdict(r):<4}  {kind}: {r.name} = {observed}; target {target.text}")
     noted = [r for r in results if r.note]
     if noted:
         lines.append("")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -17,7 +17,15 @@ from deskcore.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from deskcore.models import Contact, ExternalReference, MergeJournalEntry, Ticket, TicketQuery
+from deskcore.models import (
+    Contact,
+    ExternalReference,
+    MergeJournalEntry,
+    Message,
+    Ticket,
+    TicketQuery,
+)
+from deskcore.models.ticket import unchecked_copy
 from deskcore.ports import TicketRepository, UnitOfWork
 
 T = TypeVar("T")
@@ -47,9 +55,37 @@ def with_version(ticket: Ticket, version: int) -> Ticket:
     ``attrs.evolve`` re-runs every validator, which walks the whole thread; a repository that
     only stamps the version it stored knows nothing else changed.
     """
-    stamped = copy.copy(ticket)
-    object.__setattr__(stamped, "version", version)
-    return stamped
+    return unchecked_copy(ticket, version=version)
+
+
+def claim_changes(
+    previous: Ticket, ticket: Ticket
+) -> tuple[set[ExternalReference], list[ExternalReference]]:
+    """What saving ``ticket`` over ``previous`` changes in the claims: the references it
+    releases, and those it newly claims, in the order of ``ticket.all_references()``."""
+    old, new = previous.thread, ticket.thread
+    if (
+        previous.merged_into is None
+        and ticket.merged_into is None
+        and ticket.external_refs == previous.external_refs
+        and ticket.ceded_refs == previous.ceded_refs
+        and len(new) > len(old)
+        and all(map(operator.is_, old, new))
+    ):
+        # Items appended at the end, the common case of intake: no claim is released, and the
+        # new items' references are new to the ticket (a ticket holds each reference once), so
+        # the claims are theirs, less the ceded ones. Spares two walks over the whole thread.
+        ceded = ticket.ceded_refs
+        return set(), [
+            item.external_ref
+            for item in new[len(old) :]
+            if isinstance(item, Message)
+            and item.external_ref is not None
+            and item.external_ref not in ceded
+        ]
+    old_refs = set(previous.all_references())
+    new_refs = ticket.all_references()
+    return old_refs.difference(new_refs), [r for r in new_refs if r not in old_refs]
 
 
 def trashed(ticket: Ticket, at: datetime, expected_version: int, merged_into: str | None) -> Ticket:

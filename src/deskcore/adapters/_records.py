@@ -8,6 +8,7 @@ through the attrs constructors, so a corrupted row fails loudly instead of loadi
 from __future__ import annotations
 
 import json
+import operator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,9 +36,13 @@ from deskcore.models import (
 _MICRO = timedelta(microseconds=1)
 
 
+# One encoder for every record: ``json.dumps`` with options builds a new encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def dumps(record: dict[str, Any]) -> str:
     """Compact JSON, keeping non-ASCII text as is."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _encode(record)
 
 
 def _dt(value: datetime | None) -> str | None:
@@ -186,6 +191,19 @@ def ticket_record(ticket: Ticket) -> dict[str, Any]:
             for r in ticket.status_log
         ],
     }
+
+
+# Every field of a ticket except its thread and version: what its record is made of.
+_record_fields = operator.attrgetter(
+    *(f.name for f in attrs.fields(Ticket) if f.name not in ("thread", "version"))
+)
+
+
+def same_record(a: Ticket, b: Ticket) -> bool:
+    """True when ``a`` and ``b`` certainly have the same record (see :func:`ticket_record`):
+    every field but the thread and the version is the same object. Appending an item to a
+    ticket keeps them (:func:`deskcore.models.ticket.with_item`)."""
+    return all(map(operator.is_, _record_fields(a), _record_fields(b)))
 
 
 def parse_ticket(r: dict[str, Any], thread: tuple[ThreadItem, ...], version: int) -> Ticket:

@@ -309,6 +309,10 @@ def run_demo(*, db: str, stream: str | None, out: TextIO) -> int:
             crm: dict[str, Any] = json.loads(_bundled("sample_crm.json"))
             _CrmScene(out, desk, clock, crm, label).play(step)
         _summary(out, store)
+    if stream is None:
+        from deskcore.cli._replay_demo import play_replay
+
+        play_replay(out)
     return 0
 
 

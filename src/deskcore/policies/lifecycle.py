@@ -6,7 +6,6 @@ Every function is pure: it takes a ticket and ``now`` and returns a :class:`Tick
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -27,6 +26,7 @@ from deskcore.models import (
     TicketStatus,
 )
 from deskcore.models._validate import coerce, is_aware
+from deskcore.models.ticket import with_item
 
 __all__ = [
     "TRANSITIONS",
@@ -131,8 +131,6 @@ def append_item(
       which never changes after.
     """
     _require_aware(now, "append_item")
-    at = bisect_right(ticket.thread, item.created_at, key=_created_at)
-    thread = (*ticket.thread[:at], item, *ticket.thread[at:])
     ref = item.external_ref if isinstance(item, Message) else None
     events: list[DomainEvent] = [
         ItemAppended(ticket_id=ticket.id, at=now, item_id=item.id, reference=ref)
@@ -141,7 +139,8 @@ def append_item(
     if isinstance(item, Message) and item.is_public_reply and first_responded_at is None:
         first_responded_at = item.sent_at
         events.append(FirstResponseRecorded(ticket_id=ticket.id, at=now, item_id=item.id))
-    changed = attrs.evolve(ticket, thread=thread, first_responded_at=first_responded_at)
+    # Checks only what the new item can break, not the whole thread again (see with_item).
+    changed = with_item(ticket, item, first_responded_at=first_responded_at)
     if (
         reopen
         and isinstance(item, Message)
@@ -157,7 +156,3 @@ def append_item(
 def _require_aware(now: datetime, operation: str) -> None:
     if not isinstance(now, datetime) or not is_aware(now):
         raise NaiveDatetimeError(operation, "now", f"{now!r} is not an aware datetime (T1)")
-
-
-def _created_at(item: ThreadItem) -> datetime:
-    return item.created_at

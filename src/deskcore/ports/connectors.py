@@ -15,6 +15,7 @@ from deskcore.models.crm import CrmRecord, NewCrmRecord, SocialInteraction
 from deskcore.models.kbsync import SourceArticle, SyncedArticle, SyncRun
 from deskcore.models.social import SocialItem, SocialProfile
 from deskcore.policies.kbsync import SyncPlan
+from deskcore.policies.notifications import Notification
 
 __all__ = [
     "ArticleSource",
@@ -264,6 +265,9 @@ class SyncRunLog(Protocol):
 class Notifier(Protocol):
     """Delivers notifications after a change is committed (N3)."""
 
-    def send(self, notifications: Sequence[Record]) -> None:
-        """Deliver rendered notifications to their recipients."""
+    def send(self, notifications: Sequence[Notification]) -> None:
+        """Deliver rendered notifications to their recipients (what
+        :meth:`Desk.follow_up <deskcore.service.Desk.follow_up>` and
+        :meth:`Desk.check_service_levels <deskcore.service.Desk.check_service_levels>`
+        return)."""
         ...

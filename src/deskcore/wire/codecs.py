@@ -10,6 +10,7 @@ the domain reports that with :class:`~deskcore.errors.InvalidModelError`, a
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from deskcore.models import (
     Attachment,
@@ -59,12 +60,8 @@ def to_inbound_message(event: InboundMessageEvent) -> InboundMessage:
         reference=_reference(event.reference),
         conversation=_optional_reference(event.conversation),
         channel=Channel(event.channel),
-        contact=Contact(
-            id=contact.id,
-            name=contact.name,
-            email=contact.email,
-            phone=contact.phone,
-            account_id=contact.account_id,
+        contact=_contact(
+            contact.id, contact.name, contact.email, contact.phone, contact.account_id
         ),
         direction=event.direction,
         visibility=event.visibility,
@@ -89,13 +86,25 @@ def to_inbound_message(event: InboundMessageEvent) -> InboundMessage:
 # -- references -----------------------------------------------------------------------------------
 
 
+# A stream names the same conversations and contacts over and over; the domain values are
+# immutable, so one built (and validated) once serves every later equal payload. Invalid
+# values raise and are not cached. The caches are bounded.
+
+
+@lru_cache(maxsize=4096)
+def _contact(
+    id: str, name: str, email: str | None, phone: str | None, account_id: str | None
+) -> Contact:
+    return Contact(id=id, name=name, email=email, phone=phone, account_id=account_id)
+
+
+@lru_cache(maxsize=4096)
+def _reference_of(network: str, account: str, kind: str, native_id: str) -> ExternalReference:
+    return ExternalReference(network=network, account=account, kind=kind, native_id=native_id)
+
+
 def _reference(payload: ReferencePayload) -> ExternalReference:
-    return ExternalReference(
-        network=payload.network,
-        account=payload.account,
-        kind=payload.kind,
-        native_id=payload.native_id,
-    )
+    return _reference_of(payload.network, payload.account, payload.kind, payload.native_id)
 
 
 def _reference_payload(ref: ExternalReference) -> ReferencePayload:
