@@ -4,7 +4,7 @@ Figures, all from one run, on the sample data set (``deskcore sample``: messages
 items, chats and status changes, English and Japanese):
 
 - ``replay.sqlite``: :class:`deskcore.cli.replay.Replayer` over the stream's bytes into a
-  fresh SQLite file, with the adapter's commit batching (200 entries a commit), in entries a
+  fresh SQLite file, with the adapter's commit batching (500 entries a commit), in entries a
   second: read the line, parse and validate it (pydantic), convert it, decide and write it.
   Target: PF4, at least 5,000 items a second. Baseline: bare :mod:`sqlite3` doing the least
   equivalent work per line (``json.loads`` the line, then ``INSERT OR IGNORE`` it under its
@@ -35,14 +35,14 @@ from pathlib import Path
 
 from _harness import Result, Sample, Target, measure, timed
 from deskcore.adapters import SQLiteTicketRepository
-from deskcore.cli._sample import sample_events, sample_settings
 from deskcore.cli.replay import Replayer, ReplaySummary, read_lines
+from deskcore.cli.sample import sample_events, sample_settings
 from deskcore.wire.replay import ReplaySettings, parse_replay_settings
 
 __all__ = ["run"]
 
 PF4_ITEMS_PER_SECOND = 5_000.0
-BATCH = 200
+BATCH = 500
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from deskcore.cli._sample import write_sample
+from deskcore.cli.sample import write_sample
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -577,6 +577,23 @@ def test_T1_generated_ids_are_valid(value: str) -> None:
     assert ticket(id=value).id == value
 
 
+@given(st.text(max_size=300))
+def test_T1_the_id_check_agrees_with_its_definition(value: str) -> None:
+    """T1: the validator accepts exactly the non-empty printable ids of at most 255
+    characters without surrounding whitespace, for str and for str subclasses alike."""
+
+    class Name(str):
+        pass
+
+    valid = 0 < len(value) <= 255 and value.isprintable() and value == value.strip()
+    for candidate in (value, Name(value)):
+        if valid:
+            assert ticket(id=candidate).id == value
+        else:
+            with pytest.raises(InvalidModelError):
+                ticket(id=candidate)
+
+
 def test_T1_lone_surrogate_rejected() -> None:
     """T1/P5: text must be valid Unicode: a lone surrogate is rejected."""
     with pytest.raises(InvalidModelError, match="lone surrogate"):

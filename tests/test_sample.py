@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from deskcore.cli._sample import START, sample_events, sample_settings, write_sample
+from deskcore.cli.sample import START, sample_events, sample_settings, write_sample
 from deskcore.wire.codecs import to_inbound_message
 from deskcore.wire.replay import (
     ChatEntry,

@@ -55,6 +55,8 @@ class SQLiteFile:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 db.execute("PRAGMA foreign_keys = ON")
+                db.execute("PRAGMA cache_size = -16000")
+                db.execute("PRAGMA wal_autocheckpoint = 4000")
             self._migrate(db)
         except BaseException:
             db.close()

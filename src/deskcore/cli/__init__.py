@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--batch-size",
         type=int,
-        default=200,
+        default=500,
         help="entries a commit groups (default: %(default)s)",
     )
     progress = replay.add_mutually_exclusive_group()
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_replay(args, out=sys.stdout, err=sys.stderr)
         return run_explain(args, out=sys.stdout, err=sys.stderr)
     if args.command == "sample":
-        from deskcore.cli._sample import write_sample
+        from deskcore.cli.sample import write_sample
 
         events, settings = write_sample(Path(args.out), count=args.count, seed=args.seed)
         print(f"wrote {events} ({args.count:,} events) and {settings}")

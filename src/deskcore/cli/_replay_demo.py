@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from deskcore.adapters import SQLiteTicketRepository
-from deskcore.cli._sample import sample_events, sample_settings
 from deskcore.cli.replay import Decision, Replayer, ReplaySummary, read_lines
+from deskcore.cli.sample import sample_events, sample_settings
 from deskcore.wire.replay import parse_replay_settings
 
 __all__ = ["SAMPLE_COUNT", "play_replay"]

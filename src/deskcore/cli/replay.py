@@ -64,7 +64,7 @@ MAX_LINE_BYTES = 8 * 1024 * 1024
 """Longest line a stream may have (8 MiB): a message body of 1,000,000 characters fits in
 any encoding. A longer line is reported as malformed without being read into memory."""
 
-DEFAULT_BATCH_SIZE = 200
+DEFAULT_BATCH_SIZE = 500
 """Entries a batch (one commit) holds by default."""
 
 Entry = MessageEntry | SocialItemEntry | ChatEntry | StatusEntry
@@ -439,12 +439,10 @@ class Replayer:
         not exist when the item arrived (the first pass skipped it). At the same instant the
         item came first: had it come after, it would have been filed, or skipped again."""
         store = self.store
-        if store.find_by_reference(reference) is not None:
-            return None
         found = store.find_by_reference(conversation)
         if found is None or found.created_at < at:
             return None
-        return found
+        return found if store.find_by_reference(reference) is None else None
 
     def _chat(self, line: int, entry: ChatEntry) -> Decision:
         settings = self.settings.chat

@@ -19,6 +19,7 @@ from deskcore.models import (
     Contact,
     DepartmentMapping,
     DomainEvent,
+    ExternalReference,
     Priority,
     Ticket,
     TicketStatus,
@@ -43,6 +44,7 @@ from deskcore.policies.conversion import (
     decide_chat_conversion,
     decide_manual_conversion,
 )
+from deskcore.policies.intake import message_digest
 from deskcore.ports import TicketRepository
 from deskcore.service.base import DeskBase, _follow_merges
 
@@ -149,7 +151,7 @@ class ChatUseCases(DeskBase):
                 outcome = self._convert_in(repo, chat, decision, now)
             elif existing is not None and chat.transcript:
                 # Lines written since the conversion join the chat's ticket (C7).
-                events, _ = self._file_transcript(repo, chat, None, now)
+                events, _ = self._file_transcript(repo, chat, None, now, filed=existing)
                 ticket = _follow_merges(repo, repo.get(existing.id))
                 outcome = ChatOutcome(decision=decision, ticket=ticket, events=tuple(events))
             else:
@@ -193,14 +195,20 @@ class ChatUseCases(DeskBase):
         chat: ChatSession,
         department_id: str | None,
         now: datetime,
+        *,
+        filed: Ticket | None = None,
     ) -> tuple[list[DomainEvent], Ticket]:
         """Take in every line of ``chat`` as part of its conversation (idempotently).
 
         The visitor's email address, added in the chat tool after the chat began (C5), is
         filled in on contacts that have none; an address a contact has is never replaced.
+        Lines that ``filed`` (the chat's ticket) holds already with the same content are
+        redeliveries: intake would find them and do nothing, so they are passed over without
+        a lookup (every event of a chat brings its whole transcript again).
         """
         email = chat.visitor_email
         contacts: set[str] = set()
+        held = {} if filed is None else _held_digests(filed)
         results = []
         for line in chat.transcript:
             contact = line.contact
@@ -209,12 +217,15 @@ class ChatUseCases(DeskBase):
                 stored = repo.get_contact(contact.id)
                 if stored is not None and stored.email is None:
                     repo.save_contact(attrs.evolve(stored, email=email))
+            if held.get(line.reference) == message_digest(line):
+                continue
             line = attrs.evolve(
                 line, contact=contact, conversation=chat.reference, department_id=department_id
             )
             results.append(self._receive_in(repo, line, now, contacts))
         events = [e for r in results for e in r.events]
-        ticket = next(r.ticket for r in reversed(results) if r.ticket is not None)
+        ticket = next((r.ticket for r in reversed(results) if r.ticket is not None), filed)
+        assert ticket is not None  # a transcript with lines, or a filed ticket
         return events, ticket
 
     # -- lookups from a chat (C8-C10) ----------------------------------------------------------
@@ -334,3 +345,14 @@ class ChatUseCases(DeskBase):
             return check_chat_status_change(chat, ticket, to_status, settings, mapping, actor=actor)
 
         return self._set_status(ticket_id, check, reason="chat", follow_merges=True)
+
+
+def _held_digests(ticket: Ticket) -> dict[ExternalReference, str | None]:
+    """The content digest of each message reference ``ticket`` claims (a redelivered line
+    with this digest is a duplicate, P3)."""
+    claimed = set(ticket.all_references())
+    return {
+        message.external_ref: message.content_digest
+        for message in ticket.messages()
+        if message.external_ref is not None and message.external_ref in claimed
+    }

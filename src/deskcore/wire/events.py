@@ -28,8 +28,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, TypeAlias
+from enum import Enum
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    Self,
+    TypeAlias,
+    TypeVar,
+    cast,
+    get_args,
+)
 
+import attrs
 from pydantic import AfterValidator, Field, Strict, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -110,52 +123,43 @@ PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT64)]
 """An integer from 1 to 2**63 - 1."""
 
 
-def _reference(payload: ReferencePayload) -> ExternalReference:
-    return ExternalReference(
-        network=payload.network,
-        account=payload.account,
-        kind=payload.kind,
-        native_id=payload.native_id,
-    )
+_E = TypeVar("_E", bound=AnyDomainEvent)
 
 
-def _optional_reference(payload: ReferencePayload | None) -> ExternalReference | None:
-    return None if payload is None else _reference(payload)
+def _to_domain(value: object) -> object:
+    """A payload field's value as its domain event takes it (enum strings are left to the
+    domain converters)."""
+    if isinstance(value, ReferencePayload):
+        return ExternalReference(**dict(value))
+    if isinstance(value, SocialProfilePayload):
+        return SocialProfile(**dict(value))
+    if isinstance(value, tuple | list):
+        return type(value)(_to_domain(item) for item in value)
+    return value
 
 
-def _reference_payload(ref: ExternalReference) -> ReferencePayload:
-    return ReferencePayload(
-        network=ref.network, account=ref.account, kind=ref.kind, native_id=ref.native_id
-    )
+def _to_wire(value: object) -> object:
+    """A domain event field's value as its payload field takes it."""
+    if isinstance(value, ExternalReference | SocialProfile):
+        return attrs.asdict(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return tuple(_to_wire(item) for item in value)
+    return value
 
 
-def _optional_reference_payload(ref: ExternalReference | None) -> ReferencePayload | None:
-    return None if ref is None else _reference_payload(ref)
+class _EventPayload(WireModel, Generic[_E]):
+    """Base of the event payloads: whatever parses converts into the domain event.
 
+    A payload declares ``event`` (the domain class's ``name``) and the fields of its domain
+    class ``_domain``, under the same names; they convert field by field, both ways.
+    """
 
-def _profile(payload: SocialProfilePayload) -> SocialProfile:
-    return SocialProfile(
-        network=payload.network,
-        id=payload.id,
-        handle=payload.handle,
-        display_name=payload.display_name,
-    )
-
-
-def _profile_payload(profile: SocialProfile) -> SocialProfilePayload:
-    return SocialProfilePayload(
-        network=profile.network,
-        id=profile.id,
-        handle=profile.handle,
-        display_name=profile.display_name,
-    )
-
-
-class _EventPayload(WireModel):
-    """Base of the event payloads: whatever parses converts into the domain event."""
+    _domain: ClassVar[type[AnyDomainEvent]]
 
     @model_validator(mode="after")
-    def _valid_event(self) -> _EventPayload:
+    def _valid_event(self) -> Self:
         try:
             self.to_event()
         except InvalidModelError as error:
@@ -163,16 +167,31 @@ class _EventPayload(WireModel):
             raise ValueError(error.message) from None
         return self
 
-    def to_event(self) -> AnyDomainEvent:
+    def to_event(self) -> _E:
         """The domain event."""
-        raise NotImplementedError
+        fields: dict[str, Any] = {
+            name: _to_domain(getattr(self, name))
+            for name in type(self).model_fields
+            if name != "event"
+        }
+        return cast(_E, self._domain(**fields))
+
+    @classmethod
+    def from_event(cls, event: _E) -> Self:
+        """The payload of ``event``."""
+        fields = {
+            field.name: _to_wire(getattr(event, field.name)) for field in attrs.fields(cls._domain)
+        }
+        return cls.model_validate({"event": cls._domain.name, **fields})
 
 
 # -- ticket events --------------------------------------------------------------------------------
 
 
-class TicketCreatedPayload(_EventPayload):
+class TicketCreatedPayload(_EventPayload[TicketCreated]):
     """A ticket was created (:class:`~deskcore.models.TicketCreated`)."""
+
+    _domain = TicketCreated
 
     event: Literal["ticket.created"]
     """Always ``ticket.created``."""
@@ -185,29 +204,11 @@ class TicketCreatedPayload(_EventPayload):
     reference: ReferencePayload | None = None
     """The external reference of the message that created it, if any."""
 
-    def to_event(self) -> TicketCreated:
-        """The domain event."""
-        return TicketCreated(
-            ticket_id=self.ticket_id,
-            at=self.at,
-            number=self.number,
-            reference=_optional_reference(self.reference),
-        )
 
-    @classmethod
-    def from_event(cls, event: TicketCreated) -> TicketCreatedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.created",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            number=event.number,
-            reference=_optional_reference_payload(event.reference),
-        )
-
-
-class ItemAppendedPayload(_EventPayload):
+class ItemAppendedPayload(_EventPayload[ItemAppended]):
     """A thread item was added to a ticket (:class:`~deskcore.models.ItemAppended`)."""
+
+    _domain = ItemAppended
 
     event: Literal["ticket.item_appended"]
     """Always ``ticket.item_appended``."""
@@ -220,30 +221,12 @@ class ItemAppendedPayload(_EventPayload):
     reference: ReferencePayload | None = None
     """The item's external reference, if any."""
 
-    def to_event(self) -> ItemAppended:
-        """The domain event."""
-        return ItemAppended(
-            ticket_id=self.ticket_id,
-            at=self.at,
-            item_id=self.item_id,
-            reference=_optional_reference(self.reference),
-        )
 
-    @classmethod
-    def from_event(cls, event: ItemAppended) -> ItemAppendedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.item_appended",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            item_id=event.item_id,
-            reference=_optional_reference_payload(event.reference),
-        )
-
-
-class ItemRevisedPayload(_EventPayload):
+class ItemRevisedPayload(_EventPayload[ItemRevised]):
     """An edited message was stored as a new revision of the same item (P3;
     :class:`~deskcore.models.ItemRevised`)."""
+
+    _domain = ItemRevised
 
     event: Literal["ticket.item_revised"]
     """Always ``ticket.item_revised``."""
@@ -256,26 +239,11 @@ class ItemRevisedPayload(_EventPayload):
     revision: PositiveInt
     """How many earlier versions the message now keeps."""
 
-    def to_event(self) -> ItemRevised:
-        """The domain event."""
-        return ItemRevised(
-            ticket_id=self.ticket_id, at=self.at, item_id=self.item_id, revision=self.revision
-        )
 
-    @classmethod
-    def from_event(cls, event: ItemRevised) -> ItemRevisedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.item_revised",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            item_id=event.item_id,
-            revision=event.revision,
-        )
-
-
-class StatusChangedPayload(_EventPayload):
+class StatusChangedPayload(_EventPayload[StatusChanged]):
     """A ticket's status changed (L1; :class:`~deskcore.models.StatusChanged`)."""
+
+    _domain = StatusChanged
 
     event: Literal["ticket.status_changed"]
     """Always ``ticket.status_changed``."""
@@ -290,32 +258,12 @@ class StatusChangedPayload(_EventPayload):
     reason: Identifier
     """Why: ``agent``, ``reopened_by_customer``..."""
 
-    def to_event(self) -> StatusChanged:
-        """The domain event."""
-        return StatusChanged(
-            ticket_id=self.ticket_id,
-            at=self.at,
-            from_status=self.from_status,
-            to_status=self.to_status,
-            reason=self.reason,
-        )
 
-    @classmethod
-    def from_event(cls, event: StatusChanged) -> StatusChangedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.status_changed",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            reason=event.reason,
-        )
-
-
-class FirstResponseRecordedPayload(_EventPayload):
+class FirstResponseRecordedPayload(_EventPayload[FirstResponseRecorded]):
     """The first public agent reply was recorded (L4;
     :class:`~deskcore.models.FirstResponseRecorded`)."""
+
+    _domain = FirstResponseRecorded
 
     event: Literal["ticket.first_response_recorded"]
     """Always ``ticket.first_response_recorded``."""
@@ -326,24 +274,12 @@ class FirstResponseRecordedPayload(_EventPayload):
     item_id: Identifier
     """The reply."""
 
-    def to_event(self) -> FirstResponseRecorded:
-        """The domain event."""
-        return FirstResponseRecorded(ticket_id=self.ticket_id, at=self.at, item_id=self.item_id)
 
-    @classmethod
-    def from_event(cls, event: FirstResponseRecorded) -> FirstResponseRecordedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.first_response_recorded",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            item_id=event.item_id,
-        )
-
-
-class ReferenceConflictPayload(_EventPayload):
+class ReferenceConflictPayload(_EventPayload[ReferenceConflict]):
     """An event reused a claimed external reference with different content; nothing was
     written (P3; :class:`~deskcore.models.ReferenceConflict`)."""
+
+    _domain = ReferenceConflict
 
     event: Literal["intake.reference_conflict"]
     """Always ``intake.reference_conflict``."""
@@ -358,31 +294,11 @@ class ReferenceConflictPayload(_EventPayload):
     received_digest: Label
     """The digest of the content that arrived."""
 
-    def to_event(self) -> ReferenceConflict:
-        """The domain event."""
-        return ReferenceConflict(
-            ticket_id=self.ticket_id,
-            at=self.at,
-            reference=_reference(self.reference),
-            stored_digest=self.stored_digest,
-            received_digest=self.received_digest,
-        )
 
-    @classmethod
-    def from_event(cls, event: ReferenceConflict) -> ReferenceConflictPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="intake.reference_conflict",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            reference=_reference_payload(event.reference),
-            stored_digest=event.stored_digest,
-            received_digest=event.received_digest,
-        )
-
-
-class TicketMergedPayload(_EventPayload):
+class TicketMergedPayload(_EventPayload[TicketMerged]):
     """Tickets were merged into this one (M12, M15; :class:`~deskcore.models.TicketMerged`)."""
+
+    _domain = TicketMerged
 
     event: Literal["ticket.merged"]
     """Always ``ticket.merged``."""
@@ -395,29 +311,11 @@ class TicketMergedPayload(_EventPayload):
     journal_id: Identifier
     """The merge journal entry."""
 
-    def to_event(self) -> TicketMerged:
-        """The domain event."""
-        return TicketMerged(
-            ticket_id=self.ticket_id,
-            at=self.at,
-            merged_ticket_ids=self.merged_ticket_ids,
-            journal_id=self.journal_id,
-        )
 
-    @classmethod
-    def from_event(cls, event: TicketMerged) -> TicketMergedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.merged",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            merged_ticket_ids=event.merged_ticket_ids,
-            journal_id=event.journal_id,
-        )
-
-
-class TicketTrashedPayload(_EventPayload):
+class TicketTrashedPayload(_EventPayload[TicketTrashed]):
     """A ticket went to the trash (M6; :class:`~deskcore.models.TicketTrashed`)."""
+
+    _domain = TicketTrashed
 
     event: Literal["ticket.trashed"]
     """Always ``ticket.trashed``."""
@@ -428,23 +326,11 @@ class TicketTrashedPayload(_EventPayload):
     merged_into: Identifier | None = None
     """The primary ticket, when a merge put it there."""
 
-    def to_event(self) -> TicketTrashed:
-        """The domain event."""
-        return TicketTrashed(ticket_id=self.ticket_id, at=self.at, merged_into=self.merged_into)
 
-    @classmethod
-    def from_event(cls, event: TicketTrashed) -> TicketTrashedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.trashed",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            merged_into=event.merged_into,
-        )
-
-
-class TicketRestoredPayload(_EventPayload):
+class TicketRestoredPayload(_EventPayload[TicketRestored]):
     """A ticket came back from the trash (M3, M14; :class:`~deskcore.models.TicketRestored`)."""
+
+    _domain = TicketRestored
 
     event: Literal["ticket.restored"]
     """Always ``ticket.restored``."""
@@ -455,29 +341,15 @@ class TicketRestoredPayload(_EventPayload):
     was_merged_into: Identifier | None = None
     """The primary ticket it had been merged into, if any."""
 
-    def to_event(self) -> TicketRestored:
-        """The domain event."""
-        return TicketRestored(
-            ticket_id=self.ticket_id, at=self.at, was_merged_into=self.was_merged_into
-        )
-
-    @classmethod
-    def from_event(cls, event: TicketRestored) -> TicketRestoredPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="ticket.restored",
-            ticket_id=event.ticket_id,
-            at=event.at,
-            was_merged_into=event.was_merged_into,
-        )
-
 
 # -- knowledge-base sync --------------------------------------------------------------------------
 
 
-class ArticleSyncedPayload(_EventPayload):
+class ArticleSyncedPayload(_EventPayload[ArticleSynced]):
     """A sync created, updated or removed the copy of a helpdesk article in the chat tool
     (KB8; :class:`~deskcore.models.ArticleSynced`)."""
+
+    _domain = ArticleSynced
 
     event: Literal["kb.article_synced"]
     """Always ``kb.article_synced``."""
@@ -494,37 +366,15 @@ class ArticleSyncedPayload(_EventPayload):
     at: EventTime
     """When."""
 
-    def to_event(self) -> ArticleSynced:
-        """The domain event."""
-        return ArticleSynced(
-            source_id=self.source_id,
-            target_id=self.target_id,
-            action=self.action,
-            reason=self.reason,
-            run_key=self.run_key,
-            at=self.at,
-        )
-
-    @classmethod
-    def from_event(cls, event: ArticleSynced) -> ArticleSyncedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="kb.article_synced",
-            source_id=event.source_id,
-            target_id=event.target_id,
-            action=event.action,
-            reason=event.reason,
-            run_key=event.run_key,
-            at=event.at,
-        )
-
 
 # -- CRM ------------------------------------------------------------------------------------------
 
 
-class CrmRecordAddedPayload(_EventPayload):
+class CrmRecordAddedPayload(_EventPayload[CrmRecordAdded]):
     """A lead or contact was added for a social profile (R2, R3, R6;
     :class:`~deskcore.models.CrmRecordAdded`)."""
+
+    _domain = CrmRecordAdded
 
     event: Literal["crm.record_added"]
     """Always ``crm.record_added``."""
@@ -549,42 +399,12 @@ class CrmRecordAddedPayload(_EventPayload):
     at: EventTime
     """When."""
 
-    def to_event(self) -> CrmRecordAdded:
-        """The domain event."""
-        return CrmRecordAdded(
-            record_id=self.record_id,
-            kind=self.kind,
-            profile=_profile(self.profile),
-            lead_source=self.lead_source,
-            owner_id=self.owner_id,
-            actor_id=self.actor_id,
-            rule_id=self.rule_id,
-            branch=self.branch,
-            reference=_optional_reference(self.reference),
-            at=self.at,
-        )
 
-    @classmethod
-    def from_event(cls, event: CrmRecordAdded) -> CrmRecordAddedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="crm.record_added",
-            record_id=event.record_id,
-            kind=event.kind,
-            profile=_profile_payload(event.profile),
-            lead_source=event.lead_source,
-            owner_id=event.owner_id,
-            actor_id=event.actor_id,
-            rule_id=event.rule_id,
-            branch=event.branch,
-            reference=_optional_reference_payload(event.reference),
-            at=event.at,
-        )
-
-
-class CrmProfileLinkedPayload(_EventPayload):
+class CrmProfileLinkedPayload(_EventPayload[CrmProfileLinked]):
     """A user linked a social profile to an existing lead or contact (R5;
     :class:`~deskcore.models.CrmProfileLinked`)."""
+
+    _domain = CrmProfileLinked
 
     event: Literal["crm.profile_linked"]
     """Always ``crm.profile_linked``."""
@@ -597,30 +417,12 @@ class CrmProfileLinkedPayload(_EventPayload):
     at: EventTime
     """When."""
 
-    def to_event(self) -> CrmProfileLinked:
-        """The domain event."""
-        return CrmProfileLinked(
-            record_id=self.record_id,
-            profile=_profile(self.profile),
-            actor_id=self.actor_id,
-            at=self.at,
-        )
 
-    @classmethod
-    def from_event(cls, event: CrmProfileLinked) -> CrmProfileLinkedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="crm.profile_linked",
-            record_id=event.record_id,
-            profile=_profile_payload(event.profile),
-            actor_id=event.actor_id,
-            at=event.at,
-        )
-
-
-class CrmInteractionLinkedPayload(_EventPayload):
+class CrmInteractionLinkedPayload(_EventPayload[CrmInteractionLinked]):
     """An interaction was linked to the lead or contact of its profile (R4, R5;
     :class:`~deskcore.models.CrmInteractionLinked`)."""
+
+    _domain = CrmInteractionLinked
 
     event: Literal["crm.interaction_linked"]
     """Always ``crm.interaction_linked``."""
@@ -635,28 +437,6 @@ class CrmInteractionLinkedPayload(_EventPayload):
     """``null``: linked by the automation."""
     at: EventTime
     """When it was linked."""
-
-    def to_event(self) -> CrmInteractionLinked:
-        """The domain event."""
-        return CrmInteractionLinked(
-            record_id=self.record_id,
-            reference=_reference(self.reference),
-            trigger=self.trigger,
-            actor_id=self.actor_id,
-            at=self.at,
-        )
-
-    @classmethod
-    def from_event(cls, event: CrmInteractionLinked) -> CrmInteractionLinkedPayload:
-        """The payload of ``event``."""
-        return cls(
-            event="crm.interaction_linked",
-            record_id=event.record_id,
-            reference=_reference_payload(event.reference),
-            trigger=event.trigger,
-            actor_id=event.actor_id,
-            at=event.at,
-        )
 
 
 # -- the document ---------------------------------------------------------------------------------
@@ -684,20 +464,9 @@ DOMAIN_EVENT_ADAPTER: TypeAdapter[_Payload] = TypeAdapter(DomainEventDocument)
 """Validates :data:`DomainEventDocument` and exports its JSON Schema (``json_schema()``)."""
 
 # Exact types: a subclass of an event may carry fields the payload does not.
-_ENCODERS: dict[type[Any], Callable[[Any], _Payload]] = {
-    TicketCreated: TicketCreatedPayload.from_event,
-    ItemAppended: ItemAppendedPayload.from_event,
-    ItemRevised: ItemRevisedPayload.from_event,
-    StatusChanged: StatusChangedPayload.from_event,
-    FirstResponseRecorded: FirstResponseRecordedPayload.from_event,
-    ReferenceConflict: ReferenceConflictPayload.from_event,
-    TicketMerged: TicketMergedPayload.from_event,
-    TicketTrashed: TicketTrashedPayload.from_event,
-    TicketRestored: TicketRestoredPayload.from_event,
-    ArticleSynced: ArticleSyncedPayload.from_event,
-    CrmRecordAdded: CrmRecordAddedPayload.from_event,
-    CrmProfileLinked: CrmProfileLinkedPayload.from_event,
-    CrmInteractionLinked: CrmInteractionLinkedPayload.from_event,
+_PAYLOADS: tuple[type[_EventPayload[Any]], ...] = get_args(_Payload)
+_ENCODERS: dict[type[Any], Callable[[Any], _EventPayload[Any]]] = {
+    payload._domain: payload.from_event for payload in _PAYLOADS
 }
 
 
