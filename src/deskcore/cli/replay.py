@@ -62,7 +62,8 @@ __all__ = [
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """Longest line a stream may have (8 MiB): a message body of 1,000,000 characters fits in
-any encoding. A longer line is reported as malformed without being read into memory."""
+any encoding. A longer line is reported as malformed; no more than this much of it is
+ever held in memory."""
 
 DEFAULT_BATCH_SIZE = 500
 """Entries a batch (one commit) holds by default."""
@@ -201,7 +202,7 @@ def read_lines(
 ) -> Iterator[tuple[int, bytes | _TooLong]]:
     """The lines of a binary stream with their numbers (from 1), without line ends.
 
-    A line longer than ``max_bytes`` is not kept in memory: it is read through in chunks and
+    A line longer than ``max_bytes`` is not kept: past the limit it is read through in chunks and
     yielded as a marker holding its size.
     """
     number = 0
