@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -769,3 +769,24 @@ def test_P3_status_changes_apply_only_to_tickets_whose_activity_is_older() -> No
         ("unchanged", "already_applied"),
     ]
     assert "there was no ticket to change" in again[0].explanation
+
+
+def test_P6_lines_are_read_one_at_a_time_inside_a_batch() -> None:
+    """A batch does not read its lines ahead: a stream of long lines never piles up."""
+    pulled = 0
+
+    def lines() -> Iterator[tuple[int, bytes]]:
+        nonlocal pulled
+        for number, entry in enumerate(STREAM, start=1):
+            pulled += 1
+            yield number, json.dumps(entry, ensure_ascii=False).encode("utf-8")
+
+    seen: list[tuple[int, int]] = []
+    replayer = Replayer(
+        InMemoryTicketRepository(),
+        replay_settings(),
+        batch_size=4,
+        on_decision=lambda decision: seen.append((decision.line, pulled)),
+    )
+    replayer.run(lines())
+    assert seen == [(n, n) for n in range(1, len(STREAM) + 1)]

@@ -35,8 +35,7 @@ from deskcore.errors import DeskcoreError, InvalidModelError, NaiveDatetimeError
 from deskcore.models import ExternalReference, Ticket
 from deskcore.policies import compile_social_matcher
 from deskcore.ports import TicketStore
-from deskcore.service import Desk
-from deskcore.service.runtime import UuidIds
+from deskcore.service import Desk, UuidIds
 from deskcore.wire import to_inbound_message
 from deskcore.wire.replay import (
     ChatEntry,
@@ -193,8 +192,9 @@ class ReplaySummary:
 class _TooLong:
     """A line longer than the limit, skipped without being kept."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, limit: int) -> None:
         self.size = size
+        self.limit = limit
 
 
 def read_lines(
@@ -218,7 +218,7 @@ def read_lines(
                 size += len(chunk)
                 if not chunk or chunk.endswith(b"\n"):
                     break
-            yield number, _TooLong(size)
+            yield number, _TooLong(size, max_bytes)
             continue
         yield number, data.rstrip(b"\r\n")
 
@@ -311,19 +311,21 @@ class Replayer:
         started = time.perf_counter()
         store = self.store
         source = iter(lines)
+        pending = next(source, None)
         try:
-            while not summary.stopped:
-                chunk = _take(source, self.batch_size)
-                if not chunk:
-                    break
+            while pending is not None and not summary.stopped:
                 group: AbstractContextManager[None] = (
                     store.batch() if isinstance(store, BatchingStore) else nullcontext()
                 )
                 with group:
-                    for number, data in chunk:
+                    # Lines are read one at a time inside the batch: only one is ever held.
+                    for _ in range(self.batch_size):
+                        number, data = pending
                         summary.lines = number
                         if not self._line(number, data, summary) and on_error is OnError.STOP:
                             summary.stopped = True
+                        pending = next(source, None)
+                        if pending is None or summary.stopped:
                             break
                 summary.seconds = time.perf_counter() - started
                 if progress is not None:
@@ -340,7 +342,7 @@ class Replayer:
                     line=number,
                     code="malformed",
                     message=f"the line is {data.size:,} bytes, longer than the limit of "
-                    f"{MAX_LINE_BYTES:,}",
+                    f"{data.limit:,}",
                 )
             )
             return False
@@ -562,14 +564,3 @@ def _no_settings(kind: str, section: str) -> DeskcoreError:
     return InvalidModelError(
         "ReplaySettings", section, f"a {kind} entry needs the settings' {section!r} section"
     )
-
-
-def _take(
-    source: Iterator[tuple[int, bytes | _TooLong]], count: int
-) -> list[tuple[int, bytes | _TooLong]]:
-    chunk = []
-    for pair in source:
-        chunk.append(pair)
-        if len(chunk) == count:
-            break
-    return chunk
