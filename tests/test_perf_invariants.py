@@ -25,7 +25,7 @@ from deskcore import (
     ThreadItem,
     Ticket,
 )
-from deskcore.adapters import SQLiteTicketRepository
+from deskcore.adapters import InMemoryTicketRepository, SQLiteTicketRepository
 from deskcore.adapters._base import claim_changes
 from deskcore.adapters._records import same_record, ticket_record
 from deskcore.models.ticket import unchecked_copy, with_item
@@ -144,6 +144,26 @@ def test_PF4_unchecked_copy_is_evolve_without_the_checks(ticket: Ticket, version
     assert copied == attrs.evolve(ticket, version=version)
     assert type(copied) is type(ticket)
     assert ticket.version != version or copied == ticket
+
+
+@attrs.frozen(kw_only=True)
+class _VipTicket(Ticket):
+    """A host's ticket with a field of its own."""
+
+    tier: str = "gold"
+
+
+def test_PF4_unchecked_copy_keeps_a_subclass_and_its_own_fields() -> None:
+    plain = unchecked_copy(sample_ticket("t1", 1), version=0)
+    vip = _VipTicket(**{f.name: getattr(plain, f.name) for f in attrs.fields(Ticket)}, tier="p")
+    copied = unchecked_copy(vip, version=7)
+    assert type(copied) is _VipTicket
+    assert copied == attrs.evolve(vip, version=7)
+    assert copied.tier == "p"
+    with pytest.raises(TypeError, match="no field 'verison'"):
+        unchecked_copy(vip, verison=3)
+    store = InMemoryTicketRepository()
+    assert store.add(vip).tier == "p"  # the repositories stamp versions with it
 
 
 # -- claims and records of a save -------------------------------------------------------------

@@ -534,7 +534,7 @@ def test_explain_command_says_what_would_happen_without_writing(
     assert main(["explain", str(events), "--line", "1", *common]) == 0
     out = capsys.readouterr().out
     assert "line 1: message -> create (new_conversation)" in out
-    assert "nothing was written" in out
+    assert f"there is no database {db}: explained against an empty one" in out
     assert not db.exists()  # explained on a copy of nothing
     assert main(["replay", str(events), *common]) == 1
     capsys.readouterr()
@@ -704,7 +704,7 @@ def test_replay_and_explain_report_a_database_they_cannot_use(
     folder.mkdir()
     common = ["--db", str(folder), "--settings", str(settings_path)]
     assert main(["replay", str(events), *common]) == 2
-    assert "deskcore replay: [storage_error]" in capsys.readouterr().err
+    assert f"deskcore replay: cannot use the database {folder}: " in capsys.readouterr().err
     garbage = events.parent / "garbage.sqlite3"
     garbage.write_bytes(b"this is not a database" * 100)
     common = ["--db", str(garbage), "--settings", str(settings_path)]
@@ -771,22 +771,117 @@ def test_P3_status_changes_apply_only_to_tickets_whose_activity_is_older() -> No
     assert "there was no ticket to change" in again[0].explanation
 
 
-def test_P6_lines_are_read_one_at_a_time_inside_a_batch() -> None:
-    """A batch does not read its lines ahead: a stream of long lines never piles up."""
-    pulled = 0
+def test_P6_a_batch_reads_its_lines_before_it_takes_the_write_lock(tmp_path: Path) -> None:
+    """A slow source (standard input) never holds the database while it waits: when the
+    next batch's first line is read, the batch before it is committed already."""
+    path = tmp_path / "desk.sqlite3"
+    seen_by_others: list[int] = []
 
     def lines() -> Iterator[tuple[int, bytes]]:
-        nonlocal pulled
         for number, entry in enumerate(STREAM, start=1):
-            pulled += 1
+            if number in (4, 7):
+                with SQLiteTicketRepository(path, timeout=0.1) as other:  # no wait needed
+                    seen_by_others.append(other.count(TicketQuery()))
             yield number, json.dumps(entry, ensure_ascii=False).encode("utf-8")
 
-    seen: list[tuple[int, int]] = []
-    replayer = Replayer(
-        InMemoryTicketRepository(),
-        replay_settings(),
-        batch_size=4,
-        on_decision=lambda decision: seen.append((decision.line, pulled)),
-    )
-    replayer.run(lines())
-    assert seen == [(n, n) for n in range(1, len(STREAM) + 1)]
+    with SQLiteTicketRepository(path) as store:
+        Replayer(store, replay_settings(), batch_size=3).run(lines())
+    assert seen_by_others == [2, 2]  # lines 1-3 and 4-6 made two tickets
+
+
+def test_P6_a_batch_takes_fewer_lines_once_they_hold_the_byte_cap() -> None:
+    from deskcore.cli.replay import _take
+
+    source = iter([(n, b"x" * 40) for n in range(1, 11)])
+    assert [n for n, _ in _take(source, 100, 100)] == [1, 2, 3]
+    assert [n for n, _ in _take(source, 2, 100)] == [4, 5]
+
+
+def test_P6_read_lines_drops_a_byte_order_mark_and_counts_the_limit_without_line_ends() -> None:
+    data = b"\xef\xbb\xbf" + b'{"a": 1}\r\n' + b"12345\r\n" + b"123456\n"
+    lines = list(read_lines(io.BytesIO(data), max_bytes=8))
+    assert lines[0] == (1, b'{"a": 1}')
+    lines = list(read_lines(io.BytesIO(b"12345\r\n123456\n"), max_bytes=5))
+    assert lines[0] == (1, b"12345")
+    assert getattr(lines[1][1], "size", None) == 7
+
+
+def test_P6_a_file_saved_with_a_byte_order_mark_replays(files: tuple[Path, Path, Path]) -> None:
+    events, settings_path, db = files
+    events.write_bytes(b"\xef\xbb\xbf" + jsonl(STREAM))
+    settings_path.write_bytes(b"\xef\xbb\xbf" + json.dumps(SETTINGS).encode())
+    assert main(["replay", str(events), "--db", str(db), "--settings", str(settings_path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "said"),
+    [
+        (KeyboardInterrupt(), 130, "deskcore replay: interrupted"),
+        (StorageError("disk I/O error", action="commit"), 2, "[storage_error]"),
+    ],
+    ids=["interrupted", "storage"],
+)
+def test_P5_a_replay_cut_short_says_what_is_committed(
+    files: tuple[Path, Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    status: int,
+    said: str,
+) -> None:
+    events, settings_path, db = files
+    events.write_bytes(jsonl(STREAM))
+    apply = Replayer.apply
+
+    def failing(self: Replayer, line: int, entry: Any) -> Decision:
+        if line == 5:
+            raise failure
+        return apply(self, line, entry)
+
+    monkeypatch.setattr(Replayer, "apply", failing)
+    args = ["replay", str(events), "--db", str(db), "--settings", str(settings_path)]
+    assert main([*args, "--batch-size", "2"]) == status
+    err = capsys.readouterr().err
+    assert said in err
+    assert "lines 1-4 are committed; the batch in progress was rolled back" in err
+    with SQLiteTicketRepository(db) as store:
+        assert len(store.search(TicketQuery(limit=10))) == 2  # lines 1 and 2 made them
+    assert main([*args, "--batch-size", "1"]) == status  # line 5 fails first: nothing new
+    assert "lines 1-4 are committed" in capsys.readouterr().err
+    monkeypatch.setattr(Replayer, "apply", apply)
+    assert main(args) == 0
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    files: tuple[Path, Path, Path],
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import deskcore.cli._commands as commands
+
+    def broken(*args: Any, **kwargs: Any) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(commands, "run_replay", broken)
+    events, settings_path, db = files
+    assert main(["replay", str(events), "--db", str(db), "--settings", str(settings_path)]) == 141
+
+
+def test_explain_refuses_a_blank_line(
+    files: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    events, settings_path, db = files
+    common = ["--db", str(db), "--settings", str(settings_path)]
+    assert main(["explain", str(events), "--line", "7", *common]) == 2
+    assert "line 7 of" in capsys.readouterr().err
+
+
+def test_replay_command_refuses_a_batch_size_over_the_cap(
+    files: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    events, settings_path, db = files
+    args = ["replay", str(events), "--db", str(db), "--settings", str(settings_path)]
+    assert main([*args, "--batch-size", "10001"]) == 2
+    assert "--batch-size 10001: use 1 to 10,000" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="use 1 to 10,000"):
+        Replayer(InMemoryTicketRepository(), replay_settings(), batch_size=10_001)

@@ -108,3 +108,18 @@ def test_P5_a_batch_waits_for_the_write_lock_then_fails_clearly(tmp_path: Path) 
             uow.tickets.add(sample_ticket("t2", 2))
             uow.commit()
         assert numbers(holder) == [1, 2]
+
+
+def test_P5_units_in_a_batch_end_innermost_first(tmp_path: Path) -> None:
+    """An outer unit ended before an inner one would drop the inner savepoint with it, and
+    the inner unit's writes could no longer be rolled back: refused."""
+    with SQLiteTicketRepository(tmp_path / "desk.sqlite3") as store, store.batch():
+        outer = store.unit_of_work()
+        outer.__enter__()
+        inner = store.unit_of_work()
+        inner.__enter__()
+        inner.tickets.add(sample_ticket("t1", 1))
+        with pytest.raises(RuntimeError, match="innermost first"):
+            outer.__exit__(None, None, None)
+        inner.__exit__(None, None, None)  # rolls the inner unit back
+        assert numbers(store) == []

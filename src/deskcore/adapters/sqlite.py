@@ -536,20 +536,21 @@ class _Batch:
 
     def __init__(self, transaction: _Transaction) -> None:
         self.transaction = transaction
-        # The savepoint names held by the units of work open in the batch. A unit takes the
-        # lowest free name: one at a time, every unit is "unit1", and its SAVEPOINT, RELEASE
-        # and ROLLBACK TO statements are prepared once for the batch instead of once per unit.
-        # No two open units share a name, and a unit's savepoint is gone from SQLite once it
-        # ends, so a name always finds the savepoint of the unit holding it, as a unique name
-        # would.
-        self.held: set[str] = set()
+        # The savepoints of the units of work open in the batch, innermost last. A unit's
+        # savepoint is named after its depth: one at a time, every unit is "unit1", and its
+        # SAVEPOINT, RELEASE and ROLLBACK TO statements are prepared once for the batch.
+        self.open: list[str] = []
 
-    def free_name(self) -> str:
-        """The lowest savepoint name no open unit of work holds."""
-        number = 1
-        while f"unit{number}" in self.held:
-            number += 1
-        return f"unit{number}"
+    def next_name(self) -> str:
+        """The savepoint name of the next unit of work to begin."""
+        return f"unit{len(self.open) + 1}"
+
+    def end(self, name: str) -> None:
+        """Forget the savepoint ``name``: the innermost one, or the units ended out of order
+        (SQLite would have dropped the inner savepoint with the outer one)."""
+        if self.open[-1] != name:
+            raise RuntimeError("units of work in a batch end innermost first")
+        self.open.pop()
 
 
 class SQLiteUnitOfWork:
@@ -583,10 +584,10 @@ class SQLiteUnitOfWork:
                     db.execute("BEGIN IMMEDIATE")
                 self._transaction = _Transaction(db, self._repository._cache)
             else:
-                name = batch.free_name()
+                name = batch.next_name()
                 with _Translated("begin a transaction"):
                     db.execute(f"SAVEPOINT {name}")
-                batch.held.add(name)
+                batch.open.append(name)
                 self._batch = batch
                 self._savepoint = name
                 self._known = batch.transaction._snapshot()
@@ -625,7 +626,7 @@ class SQLiteUnitOfWork:
         savepoint, self._savepoint = self._savepoint, None
         if savepoint is not None:
             assert self._batch is not None
-            self._batch.held.discard(savepoint)
+            self._batch.end(savepoint)
             with _Translated("commit" if commit else "roll back"):
                 if not commit:
                     db.execute(f"ROLLBACK TO {savepoint}")
@@ -653,6 +654,16 @@ class SQLiteUnitOfWork:
         if not self._entered:
             raise RuntimeError("use the unit of work in a 'with' block")
         self._end(commit=False)
+
+
+def _check_version(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"the database has schema version {version}; this deskcore understands up to "
+            f"{SCHEMA_VERSION}",
+            found=version,
+            supported=SCHEMA_VERSION,
+        )
 
 
 class SQLiteTicketRepository(SQLiteFile, StoreMethods):
@@ -685,16 +696,16 @@ class SQLiteTicketRepository(SQLiteFile, StoreMethods):
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         with _Translated("migrate the schema"):
+            # A file at the current version needs no write lock: opening it does not wait
+            # for another process's long transaction (a replay's batch).
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            _check_version(version)
+            if version == SCHEMA_VERSION:
+                return
             db.execute("BEGIN IMMEDIATE")
             try:
                 (version,) = db.execute("PRAGMA user_version").fetchone()
-                if version > SCHEMA_VERSION:
-                    raise SchemaVersionError(
-                        f"the database has schema version {version}; this deskcore "
-                        f"understands up to {SCHEMA_VERSION}",
-                        found=version,
-                        supported=SCHEMA_VERSION,
-                    )
+                _check_version(version)
                 for target in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in _statements(MIGRATIONS[target - 1]):
                         db.execute(statement)

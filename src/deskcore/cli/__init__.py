@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Apply every line of EVENTS (messages, social items, chats, status "
         "changes; see `deskcore schema replay_entry`) in order, idempotently: replaying the "
         "same file again changes nothing. Exit status: 0 when every line applied, 1 when a "
-        "line was skipped or the run stopped at one, 2 when the run could not start.",
+        "line was skipped or the run stopped at one, 2 when the run could not start or the "
+        "database failed, 130 when interrupted (replay again to finish).",
     )
     _common(replay, events_help="the stream, JSON Lines (- for standard input)")
     replay.add_argument(
@@ -52,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         "--batch-size",
         type=int,
         default=500,
-        help="entries a commit groups (default: %(default)s)",
+        help="entries a commit groups, 1 to 10,000 (default: %(default)s)",
     )
     progress = replay.add_mutually_exclusive_group()
     progress.add_argument(
@@ -108,6 +110,17 @@ def _common(command: argparse.ArgumentParser, *, events_help: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # The reader went away (``deskcore replay --explain ... | head``): stop quietly, and
+        # keep Python from complaining again when it flushes standard output at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         from deskcore.cli.demo import run_demo

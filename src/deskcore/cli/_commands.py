@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from deskcore.adapters import SQLiteTicketRepository
 from deskcore.cli.replay import (
+    MAX_BATCH_SIZE,
     Decision,
     OnError,
     Replayer,
@@ -40,13 +41,15 @@ def _settings(path: str) -> ReplaySettings:
     except OSError as error:
         raise _UsageError(f"cannot read the settings {path}: {error.strerror or error}") from None
     try:
-        return parse_replay_settings(data).to_settings()
+        return parse_replay_settings(data.removeprefix(b"\xef\xbb\xbf")).to_settings()
     except ValidationError as error:
+        errors = error.errors()
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'the document'}: {e['msg']}"
-            for e in error.errors()[:5]
+            for e in errors[:5]
         )
-        raise _UsageError(f"the settings {path} are invalid: {problems}") from None
+        more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
+        raise _UsageError(f"the settings {path} are invalid: {problems}{more}") from None
     except DeskcoreError as error:
         raise _UsageError(f"the settings {path} are invalid: {error.message}") from None
 
@@ -114,13 +117,21 @@ class _Progress:
             self.err.flush()
 
 
+def _open(path: str) -> SQLiteTicketRepository:
+    """The database at ``path``; a file that cannot be used is a usage error naming it."""
+    try:
+        return SQLiteTicketRepository(path)
+    except DeskcoreError as error:
+        raise _UsageError(f"cannot use the database {path}: {error.message}") from None
+
+
 def run_replay(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     """``deskcore replay``; returns the exit status."""
     try:
         settings = _settings(args.settings)
-        if args.batch_size < 1:
-            raise _UsageError(f"--batch-size {args.batch_size}: use 1 or more")
-        with _events(args.events) as stream, SQLiteTicketRepository(args.db) as store:
+        if not 1 <= args.batch_size <= MAX_BATCH_SIZE:
+            raise _UsageError(f"--batch-size {args.batch_size}: use 1 to {MAX_BATCH_SIZE:,}")
+        with _events(args.events) as stream, _open(args.db) as store:
             show: Callable[[Decision], None] | None = None
             if args.explain:
 
@@ -134,19 +145,36 @@ def run_replay(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
                 summary = replayer.run(
                     read_lines(stream), on_error=OnError(args.on_error), progress=progress
                 )
+            except (DeskcoreError, KeyboardInterrupt) as error:
+                _stopped(err, error, replayer.summary)
+                return 130 if isinstance(error, KeyboardInterrupt) else 2
             finally:
                 if progress is not None:
                     progress.finish()
     except _UsageError as error:
         print(f"deskcore replay: {error}", file=err)
         return 2
-    except DeskcoreError as error:
-        print(f"deskcore replay: [{error.code}] {error.message}", file=err)
-        print("  the batch in progress was rolled back; replay again to finish", file=err)
-        return 2
     for line in summary.report():
         print(line, file=out)
     return 1 if summary.problems else 0
+
+
+def _stopped(err: TextIO, error: BaseException, summary: ReplaySummary) -> None:
+    """Say why a replay stopped short, and what the database holds."""
+    if isinstance(error, DeskcoreError):
+        print(f"deskcore replay: [{error.code}] {error.message}", file=err)
+    else:
+        print("deskcore replay: interrupted", file=err)
+    kept = (
+        f"lines 1-{summary.committed:,} are committed"
+        if summary.committed
+        else "nothing is committed"
+    )
+    print(
+        f"  {kept}; the batch in progress was rolled back (its decisions did not take "
+        "effect); replay the same file again to finish",
+        file=err,
+    )
 
 
 def run_explain(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
@@ -159,11 +187,13 @@ def run_explain(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
             chosen = next((pair for pair in read_lines(stream) if pair[0] == args.line), None)
         if chosen is None:
             raise _UsageError(f"{args.events} has no line {args.line}")
+        if chosen[1] == b"" or (isinstance(chosen[1], bytes) and not chosen[1].strip()):
+            raise _UsageError(f"line {args.line} of {args.events} is blank: nothing to explain")
         with tempfile.TemporaryDirectory(prefix="deskcore-explain-") as folder:
             copy = Path(folder) / "copy.sqlite3"
-            _copy_database(args.db, copy)
+            found = _copy_database(args.db, copy)
             decisions: list[Decision] = []
-            with SQLiteTicketRepository(copy) as store:
+            with _open(str(copy)) as store:
                 replayer = Replayer(store, settings, batch_size=1, on_decision=decisions.append)
                 summary = replayer.run([chosen])
     except _UsageError as error:
@@ -174,16 +204,20 @@ def run_explain(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
         return 2
     for decision in decisions:
         print(decision.describe(), file=out)
-        print("(explained on a copy of the database: nothing was written)", file=out)
+        if found:
+            print("(explained on a copy of the database: nothing was written)", file=out)
+        else:
+            print(f"(there is no database {args.db}: explained against an empty one)", file=out)
     for problem in summary.problems:
         print(f"! {problem.describe()}", file=out)
     return 1 if summary.problems else 0
 
 
-def _copy_database(source: str, target: Path) -> None:
-    """Copy the SQLite file ``source`` (if it exists) to ``target``, consistently."""
+def _copy_database(source: str, target: Path) -> bool:
+    """Copy the SQLite file ``source`` to ``target``, consistently; False when there is no
+    such file."""
     if not Path(source).exists():
-        return
+        return False
     try:
         with (
             closing(sqlite3.connect(f"file:{Path(source).as_posix()}?mode=ro", uri=True)) as origin,
@@ -192,3 +226,4 @@ def _copy_database(source: str, target: Path) -> None:
             origin.backup(copy)
     except sqlite3.Error as error:
         raise _UsageError(f"cannot read the database {source}: {error}") from None
+    return True

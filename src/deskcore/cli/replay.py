@@ -49,6 +49,8 @@ from deskcore.wire.replay import (
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_SIZE",
     "MAX_LINE_BYTES",
     "BatchingStore",
     "Decision",
@@ -60,12 +62,20 @@ __all__ = [
 ]
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
-"""Longest line a stream may have (8 MiB): a message body of 1,000,000 characters fits in
-any encoding. A longer line is reported as malformed; no more than this much of it is
-ever held in memory."""
+"""Longest line a stream may have (8 MiB, line end not counted): a message body of 1,000,000
+characters fits when the JSON is written as UTF-8 (``ensure_ascii=False``), which needs at
+most 4 bytes a character; escaped as ``\\uXXXX`` it may not. A longer line is reported as
+malformed; no more than this much of it is ever held in memory."""
 
 DEFAULT_BATCH_SIZE = 500
 """Entries a batch (one commit) holds by default."""
+
+MAX_BATCH_SIZE = 10_000
+"""Most entries a batch may hold: a batch holds the database's write lock from its first entry
+to its commit, and other writers (and replays) wait for it."""
+
+MAX_BATCH_BYTES = 64 * 1024 * 1024
+"""A batch takes fewer entries once its lines hold this many bytes (64 MiB)."""
 
 Entry = MessageEntry | SocialItemEntry | ChatEntry | StatusEntry
 
@@ -155,6 +165,8 @@ class ReplaySummary:
         problems: The lines not applied, in order.
         stopped: The run stopped at a problem (``OnError.STOP``).
         seconds: Wall-clock time of the run.
+        committed: The last line whose batch is committed: what a run that fails or is
+            interrupted keeps (a replay of the same stream finishes the rest).
     """
 
     lines: int = 0
@@ -164,6 +176,7 @@ class ReplaySummary:
     problems: list[Problem] = attrs.field(factory=list)
     stopped: bool = False
     seconds: float = 0.0
+    committed: int = 0
 
     @property
     def rate(self) -> float:
@@ -200,18 +213,23 @@ class _TooLong:
 def read_lines(
     stream: IO[bytes], *, max_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, bytes | _TooLong]]:
-    """The lines of a binary stream with their numbers (from 1), without line ends.
+    """The lines of a binary stream with their numbers (from 1), without line ends (LF or
+    CRLF), and without a UTF-8 byte order mark at the start of the stream.
 
-    A line longer than ``max_bytes`` is not kept: past the limit it is read through in chunks and
-    yielded as a marker holding its size.
+    A line longer than ``max_bytes`` (line end not counted) is not kept: past the limit it
+    is read through in chunks and yielded as a marker holding its size.
     """
     number = 0
     while True:
-        data = stream.readline(max_bytes + 1)
+        data = stream.readline(max_bytes + 2)  # room for the limit and a "\r\n"
         if not data:
             return
         number += 1
-        if len(data) > max_bytes and not data.endswith(b"\n"):
+        if number == 1 and data.startswith(_BOM):
+            data = data[len(_BOM) :]
+            if not data.endswith(b"\n"):  # the mark took room the line is owed
+                data += stream.readline(max_bytes + 2 - len(data))
+        if not data.endswith(b"\n") and len(data) > max_bytes:
             size = len(data)
             while True:
                 chunk = stream.readline(1024 * 1024)
@@ -220,7 +238,14 @@ def read_lines(
                     break
             yield number, _TooLong(size, max_bytes)
             continue
-        yield number, data.rstrip(b"\r\n")
+        line = data.rstrip(b"\r\n")
+        if len(line) > max_bytes:
+            yield number, _TooLong(len(data), max_bytes)
+            continue
+        yield number, line
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def _validation_message(error: ValidationError) -> str:
@@ -274,8 +299,12 @@ class Replayer:
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_decision: Callable[[Decision], None] | None = None,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size {batch_size!r}: use 1 or more")
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int)
+            or not 1 <= batch_size <= MAX_BATCH_SIZE
+        ):
+            raise ValueError(f"batch_size {batch_size!r}: use 1 to {MAX_BATCH_SIZE:,}")
         self.store = store
         self.settings = settings
         self.batch_size = batch_size
@@ -289,6 +318,9 @@ class Replayer:
             service_levels=settings.service_levels,
         )
         self._matcher = None if settings.social is None else compile_social_matcher(settings.social)
+        self.summary = ReplaySummary()
+        """The summary of the run in progress, or of the last one: after an interrupted run,
+        its ``committed`` says how far the database got."""
 
     # -- running a stream ------------------------------------------------------------------------
 
@@ -308,25 +340,28 @@ class Replayer:
         """
         on_error = OnError(on_error)
         summary = ReplaySummary()
+        self.summary = summary
         started = time.perf_counter()
         store = self.store
         source = iter(lines)
-        pending = next(source, None)
         try:
-            while pending is not None and not summary.stopped:
+            while not summary.stopped:
+                # The batch's lines are read before its transaction begins, so a slow source
+                # (standard input, a pipe) never holds the write lock while it waits; the
+                # byte cap keeps a batch of long lines from piling up in memory.
+                chunk = _take(source, self.batch_size, MAX_BATCH_BYTES)
+                if not chunk:
+                    break
                 group: AbstractContextManager[None] = (
                     store.batch() if isinstance(store, BatchingStore) else nullcontext()
                 )
                 with group:
-                    # Lines are read one at a time inside the batch: only one is ever held.
-                    for _ in range(self.batch_size):
-                        number, data = pending
+                    for number, data in chunk:
                         summary.lines = number
                         if not self._line(number, data, summary) and on_error is OnError.STOP:
                             summary.stopped = True
-                        pending = next(source, None)
-                        if pending is None or summary.stopped:
                             break
+                summary.committed = summary.lines
                 summary.seconds = time.perf_counter() - started
                 if progress is not None:
                     progress(summary)
@@ -514,9 +549,7 @@ class Replayer:
             kind="status",
             action="changed",
             reason=entry.reason,
-            explanation=(
-                f"ticket #{ticket.number}: {ticket.status.value} -> {change.ticket.status.value}"
-            ),
+            explanation=f"{ticket.status.value} -> {change.ticket.status.value}",
             ticket_number=ticket.number,
             changed=True,
         )
@@ -564,3 +597,18 @@ def _no_settings(kind: str, section: str) -> DeskcoreError:
     return InvalidModelError(
         "ReplaySettings", section, f"a {kind} entry needs the settings' {section!r} section"
     )
+
+
+def _take(
+    source: Iterator[tuple[int, bytes | _TooLong]], count: int, max_bytes: int
+) -> list[tuple[int, bytes | _TooLong]]:
+    """Up to ``count`` lines from ``source``, fewer once they hold ``max_bytes``."""
+    chunk: list[tuple[int, bytes | _TooLong]] = []
+    held = 0
+    for pair in source:
+        chunk.append(pair)
+        data = pair[1]
+        held += len(data) if isinstance(data, bytes) else 0
+        if len(chunk) == count or held >= max_bytes:
+            break
+    return chunk

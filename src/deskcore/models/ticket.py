@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import operator
 from bisect import bisect_right
@@ -323,7 +324,10 @@ class Ticket:
 # two functions below build a ticket without that, for callers that know which invariants
 # their change can break; tests/test_perf_invariants.py checks them against ``attrs.evolve``.
 
+# Copies set these fields and nothing else: a field added to Ticket is copied, but state an
+# ``__attrs_post_init__`` or a cached hash would derive is not (Ticket has neither).
 _FIELD_NAMES = tuple(a.name for a in attrs.fields(Ticket))
+_FIELD_SET = frozenset(_FIELD_NAMES)
 _FIELDS = attrs.fields(Ticket)
 _THREAD_KINDS = (Message, Comment, Attachment)
 _set = object.__setattr__
@@ -335,7 +339,15 @@ def unchecked_copy(ticket: Ticket, **changes: Any) -> Ticket:
     The caller guarantees that the result is a valid ticket (for example, only ``version``
     changes, to a valid version). ``copy.copy`` does the same, several times slower.
     """
-    copied = object.__new__(type(ticket))
+    unknown = changes.keys() - _FIELD_SET
+    if unknown:
+        raise TypeError(f"unchecked_copy: Ticket has no field {sorted(unknown)[0]!r}")
+    if type(ticket) is not Ticket:  # a subclass may hold fields of its own: copy them all
+        copied = copy.copy(ticket)
+        for name, value in changes.items():
+            _set(copied, name, value)
+        return copied
+    copied = object.__new__(Ticket)
     for name in _FIELD_NAMES:
         _set(copied, name, changes[name] if name in changes else getattr(ticket, name))
     return copied
